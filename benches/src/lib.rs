@@ -1,0 +1,1 @@
+//! Shared helpers of MediaCore's benchmarks.

@@ -1,0 +1,16 @@
+//! MediaCore's engine as a Rust library.
+//!
+//! The protocol cores here are sans-IO: they take bytes (and, where time matters, an
+//! `Instant`) in and hand bytes and events out. They open no socket and read no clock,
+//! which is what lets them be tested to the millisecond and fuzzed.
+//!
+//! - [`rtp`]: RTP and RTCP packets as zero-copy views and writers (RFC 3550, 8285, 4585,
+//!   5104, 5506, transport-wide congestion control).
+//! - [`srtp`]: SRTP and SRTCP protection (RFC 3711, RFC 7714), in place, with no
+//!   allocation per packet.
+
+pub mod rtp;
+pub mod srtp;
+
+/// The version of this crate, as `major.minor.patch`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
