@@ -238,7 +238,12 @@ impl SrtpContext {
                 aad[..RTCP_CLEAR_LEN].copy_from_slice(&buf[..RTCP_CLEAR_LEN]);
                 aad[RTCP_CLEAR_LEN..].copy_from_slice(&word);
                 let (payload, tail) = buf[RTCP_CLEAR_LEN..].split_at_mut(len - RTCP_CLEAR_LEN);
-                gcm.seal(gcm.rtcp_nonce(ssrc, index), &aad, payload, &mut tail[..GCM_TAG_LEN])?;
+                gcm.seal(
+                    gcm.rtcp_nonce(ssrc, index),
+                    &aad,
+                    payload,
+                    &mut tail[..GCM_TAG_LEN],
+                )?;
                 tail[GCM_TAG_LEN..GCM_TAG_LEN + 4].copy_from_slice(&word);
             }
         }

@@ -55,5 +55,7 @@ pub(crate) fn rtcp_ssrc(packet: &[u8], needed: usize) -> Result<u32, SrtpError> 
     if version != 2 {
         return Err(SrtpError::BadVersion(version));
     }
-    Ok(u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]))
+    Ok(u32::from_be_bytes([
+        packet[4], packet[5], packet[6], packet[7],
+    ]))
 }

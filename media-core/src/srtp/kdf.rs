@@ -98,8 +98,16 @@ pub(crate) fn derive(
         keys
     };
     (
-        session(Label::RtpEncryption, Label::RtpAuthentication, Label::RtpSalt),
-        session(Label::RtcpEncryption, Label::RtcpAuthentication, Label::RtcpSalt),
+        session(
+            Label::RtpEncryption,
+            Label::RtpAuthentication,
+            Label::RtpSalt,
+        ),
+        session(
+            Label::RtcpEncryption,
+            Label::RtcpAuthentication,
+            Label::RtcpSalt,
+        ),
     )
 }
 

@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(take(&mut w, 998), Err(SrtpError::Replayed { index: 998 }));
         assert_eq!(take(&mut w, 1000), Err(SrtpError::Replayed { index: 1000 }));
         take(&mut w, 1000 - 127).expect("oldest in window");
-        assert_eq!(take(&mut w, 1000 - 128), Err(SrtpError::TooOld { index: 872 }));
+        assert_eq!(
+            take(&mut w, 1000 - 128),
+            Err(SrtpError::TooOld { index: 872 })
+        );
         take(&mut w, 1200).expect("jump");
         take(&mut w, 1100).expect("inside new window");
         assert_eq!(take(&mut w, 998), Err(SrtpError::TooOld { index: 998 }));

@@ -69,9 +69,7 @@ fn aes_cm_128_hmac_sha1_80_packet_from_master_key() {
         &mut rx,
         false,
         &unhex("800f1234decafbadcafebabe abababababababababababababababab"),
-        &unhex(
-            "800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb",
-        ),
+        &unhex("800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb"),
     );
 }
 
@@ -102,8 +100,10 @@ fn advance_rtcp_index(ctx: &mut SrtpContext, index: u32) {
 /// RFC 7714 §16.1.1 (AEAD_AES_128_GCM encryption) and §16.1.2 (decryption).
 #[test]
 fn rfc7714_16_1_aes_128_gcm_rtp() {
-    let (mut tx, mut rx) =
-        gcm_contexts(SrtpProfile::AeadAes128Gcm, "000102030405060708090a0b0c0d0e0f");
+    let (mut tx, mut rx) = gcm_contexts(
+        SrtpProfile::AeadAes128Gcm,
+        "000102030405060708090a0b0c0d0e0f",
+    );
     round_trip(
         &mut tx,
         &mut rx,
@@ -138,8 +138,10 @@ fn rfc7714_16_2_aes_256_gcm_rtp() {
 /// RFC 7714 §17.1: SRTCP with AEAD_AES_128_GCM, index 0x5d4.
 #[test]
 fn rfc7714_17_1_aes_128_gcm_rtcp() {
-    let (mut tx, mut rx) =
-        gcm_contexts(SrtpProfile::AeadAes128Gcm, "000102030405060708090a0b0c0d0e0f");
+    let (mut tx, mut rx) = gcm_contexts(
+        SrtpProfile::AeadAes128Gcm,
+        "000102030405060708090a0b0c0d0e0f",
+    );
     advance_rtcp_index(&mut tx, 0x5d4);
     round_trip(
         &mut tx,
@@ -176,8 +178,10 @@ fn rfc7714_17_2_aes_256_gcm_rtcp() {
 /// RFC 7714 §17.3/§17.4 shape: SRTCP with E = 0 is authenticated but not encrypted.
 #[test]
 fn gcm_srtcp_authentication_only_is_accepted() {
-    let (mut tx, mut rx) =
-        gcm_contexts(SrtpProfile::AeadAes128Gcm, "000102030405060708090a0b0c0d0e0f");
+    let (mut tx, mut rx) = gcm_contexts(
+        SrtpProfile::AeadAes128Gcm,
+        "000102030405060708090a0b0c0d0e0f",
+    );
     let plain = unhex(GCM_RTCP);
     let mut buf = [0u8; 128];
     buf[..plain.len()].copy_from_slice(&plain);

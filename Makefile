@@ -1,0 +1,46 @@
+# The two commands: `make run` (the best demo) and `make test` (everything CI checks).
+# Both first run scripts/bootstrap.sh, which installs missing system packages with apt-get
+# (as root or via sudo) and the cargo tools; it is silent when all is present.
+
+SHELL := /bin/bash
+FUZZ_SECONDS ?= 30
+
+.PHONY: run test bootstrap fmt-check clippy unit header-check c-examples fuzz-smoke bench header fuzz
+
+run: bootstrap
+	cargo run --quiet --release -p mediacore-examples --bin srtp-demo
+
+test: bootstrap fmt-check clippy unit header-check c-examples fuzz-smoke
+	@echo "make test: all checks passed"
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit:
+	cargo test --workspace
+	cargo test --quiet -p mediacore-benches --benches
+
+header-check:
+	scripts/check-header.sh
+
+c-examples:
+	scripts/c-examples.sh
+
+fuzz-smoke:
+	scripts/fuzz-smoke.sh $(FUZZ_SECONDS)
+
+# Not part of `make test`: timing belongs in benchmarks, not tests.
+bench: bootstrap
+	cargo bench -p mediacore-benches
+
+header:
+	cbindgen --quiet --config ffi/cbindgen.toml --crate mediacore-ffi --output include/mediacore.h ffi
+
+fuzz: bootstrap
+	scripts/fuzz-smoke.sh 600

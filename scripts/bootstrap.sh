@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what `make run` and `make test` need on Debian 12 / Ubuntu, as root or with sudo:
+#   apt: build tools, cmake + nasm (libopus, rav1e), clang/libclang (bindgen for the libsrtp
+#        peer), OpenSSL headers (libsrtp peer), ALSA and dav1d headers (audio/video crates);
+#   cargo: cargo-fuzz and cbindgen; the nightly toolchain (used only for fuzzing).
+# Idempotent and silent when everything is already present.
+set -euo pipefail
+
+APT_PACKAGES=(
+  build-essential pkg-config cmake nasm clang libclang-dev libssl-dev
+  libasound2-dev libdav1d-dev
+)
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n "$@" || { say "needs root for: $*  (run as root or allow sudo)"; exit 1; }
+  else
+    say "needs root for: $*  (run as root or install sudo)"
+    exit 1
+  fi
+}
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing apt packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+command -v cargo >/dev/null 2>&1 || { say "Rust is missing: install it from https://rustup.rs"; exit 1; }
+
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  say "installing the nightly toolchain (for cargo fuzz only)"
+  rustup toolchain install nightly --profile minimal >/dev/null
+fi
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  say "installing cargo-fuzz"
+  cargo install --locked --quiet cargo-fuzz
+fi
+
+if ! command -v cbindgen >/dev/null 2>&1; then
+  say "installing cbindgen"
+  cargo install --locked --quiet cbindgen --version "^0.29"
+fi
