@@ -205,8 +205,8 @@ pub(crate) fn write_block(
                 if e.id == 0 {
                     return Err(RtpError::BadExtensionId(e.id));
                 }
-                let len =
-                    u8::try_from(e.data.len()).map_err(|_| RtpError::ExtensionTooLong(e.data.len()))?;
+                let len = u8::try_from(e.data.len())
+                    .map_err(|_| RtpError::ExtensionTooLong(e.data.len()))?;
                 out[pos] = e.id;
                 out[pos + 1] = len;
                 pos += 2;
@@ -342,8 +342,14 @@ mod tests {
         assert_eq!(
             got,
             [
-                HeaderExtension { id: 1, data: &[0xAA] },
-                HeaderExtension { id: 2, data: &[0xBB, 0xCC] },
+                HeaderExtension {
+                    id: 1,
+                    data: &[0xAA]
+                },
+                HeaderExtension {
+                    id: 2,
+                    data: &[0xBB, 0xCC]
+                },
             ]
         );
     }
@@ -356,8 +362,14 @@ mod tests {
         assert_eq!(
             got,
             [
-                HeaderExtension { id: 0x20, data: &[] },
-                HeaderExtension { id: 0x30, data: &[0x7F] },
+                HeaderExtension {
+                    id: 0x20,
+                    data: &[]
+                },
+                HeaderExtension {
+                    id: 0x30,
+                    data: &[0x7F]
+                },
             ]
         );
     }
@@ -377,7 +389,8 @@ mod tests {
     #[test]
     fn extmap_maps_ids_both_ways() {
         let mut map = ExtensionMap::new();
-        map.insert(3, ExtensionKind::TransportWideSequence).expect("id 3");
+        map.insert(3, ExtensionKind::TransportWideSequence)
+            .expect("id 3");
         map.insert(
             ExtensionKind::from_uri("urn:ietf:params:rtp-hdrext:ssrc-audio-level").map_or(0, |_| 1),
             ExtensionKind::AudioLevel,
@@ -385,8 +398,12 @@ mod tests {
         .expect("id 1");
         assert_eq!(map.kind(3), Some(ExtensionKind::TransportWideSequence));
         assert_eq!(map.id(ExtensionKind::AudioLevel), Some(1));
-        map.insert(4, ExtensionKind::TransportWideSequence).expect("remap");
+        map.insert(4, ExtensionKind::TransportWideSequence)
+            .expect("remap");
         assert_eq!(map.kind(3), None);
-        assert_eq!(map.insert(0, ExtensionKind::Mid), Err(RtpError::BadExtensionId(0)));
+        assert_eq!(
+            map.insert(0, ExtensionKind::Mid),
+            Err(RtpError::BadExtensionId(0))
+        );
     }
 }

@@ -50,7 +50,10 @@ impl<'a> RtpPacket<'a> {
                 });
             }
             let profile = u16::from_be_bytes([buf[header_len], buf[header_len + 1]]);
-            let words = usize::from(u16::from_be_bytes([buf[header_len + 2], buf[header_len + 3]]));
+            let words = usize::from(u16::from_be_bytes([
+                buf[header_len + 2],
+                buf[header_len + 3],
+            ]));
             ext_start = needed;
             ext_len = 4 * words;
             header_len = ext_start + ext_len;
@@ -152,7 +155,10 @@ impl<'a> RtpPacket<'a> {
     /// The RFC 8285 extension elements; empty when there is no block or its profile is not
     /// RFC 8285.
     pub fn extensions(&self) -> Extensions<'a> {
-        match self.extension_profile().and_then(ExtensionForm::from_profile) {
+        match self
+            .extension_profile()
+            .and_then(ExtensionForm::from_profile)
+        {
             Some(form) => Extensions::new(Some(form), self.extension_data()),
             None => Extensions::empty(),
         }
@@ -221,27 +227,42 @@ mod tests {
         let buf = sample();
         assert_eq!(
             RtpPacket::parse(&buf[..11]),
-            Err(RtpError::Truncated { needed: 12, len: 11 })
+            Err(RtpError::Truncated {
+                needed: 12,
+                len: 11
+            })
         );
         let mut v1 = buf.clone();
         v1[0] = (v1[0] & 0x3F) | 0x40;
         assert_eq!(RtpPacket::parse(&v1), Err(RtpError::BadVersion(1)));
         assert_eq!(
             RtpPacket::parse(&buf[..16]),
-            Err(RtpError::Truncated { needed: 20, len: 16 })
+            Err(RtpError::Truncated {
+                needed: 20,
+                len: 16
+            })
         );
         assert_eq!(
             RtpPacket::parse(&buf[..26]),
-            Err(RtpError::Truncated { needed: 28, len: 26 })
+            Err(RtpError::Truncated {
+                needed: 28,
+                len: 26
+            })
         );
         let mut pad0 = buf.clone();
         *pad0.last_mut().expect("non-empty") = 0;
-        assert!(matches!(RtpPacket::parse(&pad0), Err(RtpError::BadPadding { count: 0, .. })));
+        assert!(matches!(
+            RtpPacket::parse(&pad0),
+            Err(RtpError::BadPadding { count: 0, .. })
+        ));
         let mut pad_long = buf.clone();
         *pad_long.last_mut().expect("non-empty") = 12;
         assert_eq!(
             RtpPacket::parse(&pad_long),
-            Err(RtpError::BadPadding { count: 12, available: 11 })
+            Err(RtpError::BadPadding {
+                count: 12,
+                available: 11
+            })
         );
         let mut ext_over = buf.clone();
         ext_over[24] = 0x35; // id 3 claims 6 bytes in a 4-byte block

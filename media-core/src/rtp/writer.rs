@@ -64,10 +64,7 @@ impl RtpHeader<'_> {
             });
         }
         let has_ext = !self.extensions.is_empty();
-        out[0] = 0x80
-            | (u8::from(padded) << 5)
-            | (u8::from(has_ext) << 4)
-            | self.csrcs.len() as u8;
+        out[0] = 0x80 | (u8::from(padded) << 5) | (u8::from(has_ext) << 4) | self.csrcs.len() as u8;
         out[1] = (u8::from(self.marker) << 7) | self.payload_type;
         out[2..4].copy_from_slice(&self.sequence_number.to_be_bytes());
         out[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
@@ -84,8 +81,8 @@ impl RtpHeader<'_> {
                 ExtensionForm::OneByte => ONE_BYTE_PROFILE,
                 ExtensionForm::TwoByte => TWO_BYTE_PROFILE,
             };
-            let words = u16::try_from(block_len / 4)
-                .map_err(|_| RtpError::ExtensionTooLong(block_len))?;
+            let words =
+                u16::try_from(block_len / 4).map_err(|_| RtpError::ExtensionTooLong(block_len))?;
             out[pos..pos + 2].copy_from_slice(&profile.to_be_bytes());
             out[pos + 2..pos + 4].copy_from_slice(&words.to_be_bytes());
             pos += 4;
@@ -131,8 +128,14 @@ mod tests {
     #[test]
     fn writes_what_parse_reads() {
         let ext = [
-            HeaderExtension { id: 1, data: &[0x80 | 30] },
-            HeaderExtension { id: 5, data: &[0x01, 0x02] },
+            HeaderExtension {
+                id: 1,
+                data: &[0x80 | 30],
+            },
+            HeaderExtension {
+                id: 5,
+                data: &[0x01, 0x02],
+            },
         ];
         let header = RtpHeader {
             marker: true,
@@ -159,7 +162,10 @@ mod tests {
     fn picks_two_byte_form_when_needed() {
         let big = [0u8; 20];
         let ext = [HeaderExtension { id: 20, data: &big }];
-        let header = RtpHeader { extensions: &ext, ..RtpHeader::default() };
+        let header = RtpHeader {
+            extensions: &ext,
+            ..RtpHeader::default()
+        };
         let mut buf = [0u8; 64];
         let n = write_packet(&header, &[], 0, &mut buf).expect("fits");
         let p = RtpPacket::parse(&buf[..n]).expect("parses");
@@ -171,14 +177,26 @@ mod tests {
     fn refuses_bad_arguments() {
         let mut buf = [0u8; 16];
         let csrcs = [0u32; 16];
-        let h = RtpHeader { csrcs: &csrcs, ..RtpHeader::default() };
-        assert_eq!(h.write(false, &mut [0u8; 128]), Err(RtpError::TooManyCsrcs(16)));
-        let h = RtpHeader { payload_type: 128, ..RtpHeader::default() };
+        let h = RtpHeader {
+            csrcs: &csrcs,
+            ..RtpHeader::default()
+        };
+        assert_eq!(
+            h.write(false, &mut [0u8; 128]),
+            Err(RtpError::TooManyCsrcs(16))
+        );
+        let h = RtpHeader {
+            payload_type: 128,
+            ..RtpHeader::default()
+        };
         assert_eq!(h.write(false, &mut buf), Err(RtpError::BadPayloadType(128)));
         let h = RtpHeader::default();
         assert_eq!(
             write_packet(&h, &[0; 8], 0, &mut buf),
-            Err(RtpError::BufferTooSmall { needed: 20, len: 16 })
+            Err(RtpError::BufferTooSmall {
+                needed: 20,
+                len: 16
+            })
         );
         let ext = [HeaderExtension { id: 15, data: &[1] }];
         let h = RtpHeader {
@@ -186,6 +204,9 @@ mod tests {
             extension_form: Some(ExtensionForm::OneByte),
             ..RtpHeader::default()
         };
-        assert_eq!(h.write(false, &mut [0u8; 64]), Err(RtpError::BadExtensionId(15)));
+        assert_eq!(
+            h.write(false, &mut [0u8; 64]),
+            Err(RtpError::BadExtensionId(15))
+        );
     }
 }
