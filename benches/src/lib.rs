@@ -1,1 +1,3 @@
 //! Shared helpers of MediaCore's benchmarks.
+
+pub mod ratio;
