@@ -12,7 +12,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let csrcs: Vec<u32> = p.csrcs().collect();
     let ext: Vec<HeaderExtension<'_>> = p.extensions().collect();
-    black_box((p.payload(), p.extension_data(), p.extension_profile(), p.padding_len()));
+    black_box((
+        p.payload(),
+        p.extension_data(),
+        p.extension_profile(),
+        p.padding_len(),
+    ));
     for e in &ext {
         black_box(p.extension(e.id));
     }

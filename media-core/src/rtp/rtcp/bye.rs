@@ -28,9 +28,9 @@ impl<'a> Bye<'a> {
             body: raw.body.len(),
         })?;
         let rest = &raw.body[end..];
-        // Trailing zero bytes after the SSRCs are padding, not a reason.
+        // A zero length byte after the SSRCs is padding (or an empty reason: the same).
         let reason = match rest.split_first() {
-            Some((&len, text)) if len > 0 || text.iter().any(|&b| b != 0) => Some(
+            Some((&len, text)) if len > 0 => Some(
                 text.get(..usize::from(len))
                     .ok_or(RtcpError::ByeReasonOverflow)?,
             ),

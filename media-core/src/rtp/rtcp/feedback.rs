@@ -236,6 +236,10 @@ impl<'a> Fir<'a> {
     }
 }
 
+/// The largest bitrate a REMB carries in a u64: an 18-bit mantissa shifted by 46. Wire
+/// values above it (exponents up to 63) are clamped to it.
+pub const MAX_REMB_BPS: u64 = 0x3_FFFF << 46;
+
 /// The unique identifier that makes an application-layer feedback a REMB.
 const REMB_ID: &[u8; 4] = b"REMB";
 
@@ -269,7 +273,7 @@ impl<'a> Remb<'a> {
         let exp = u32::from(fci[5] >> 2);
         let mantissa =
             (u64::from(fci[5] & 0x03) << 16) | (u64::from(fci[6]) << 8) | u64::from(fci[7]);
-        let bitrate = u128::from(mantissa) << exp;
+        let bitrate = (u128::from(mantissa) << exp).min(u128::from(MAX_REMB_BPS));
         let Some(ssrcs) = fci.get(8..8 + 4 * count) else {
             return Some(Err(bad));
         };
@@ -280,9 +284,10 @@ impl<'a> Remb<'a> {
         }))
     }
 
-    /// The exponent and 18-bit mantissa that encode `bitrate_bps` (rounded down).
+    /// The exponent and 18-bit mantissa that encode `bitrate_bps` (rounded down; clamped
+    /// to [`MAX_REMB_BPS`]).
     pub fn exponent_mantissa(&self) -> (u8, u32) {
-        let mut mantissa = self.bitrate_bps;
+        let mut mantissa = self.bitrate_bps.min(MAX_REMB_BPS);
         let mut exp = 0u8;
         while mantissa > 0x3_FFFF {
             mantissa >>= 1;

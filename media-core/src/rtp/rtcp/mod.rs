@@ -21,8 +21,8 @@ mod twcc;
 pub use bye::{App, Bye, PT_APP, PT_BYE};
 pub use error::RtcpError;
 pub use feedback::{
-    FMT_AFB, FMT_FIR, FMT_NACK, FMT_PLI, FMT_TWCC, Fir, FirEntry, Nack, NackPair, PT_PSFB,
-    PT_RTPFB, Pli, Remb,
+    FMT_AFB, FMT_FIR, FMT_NACK, FMT_PLI, FMT_TWCC, Fir, FirEntry, MAX_REMB_BPS, Nack, NackPair,
+    PT_PSFB, PT_RTPFB, Pli, Remb,
 };
 pub use list::{List, WireItem};
 pub use report::{PT_RR, PT_SR, ReceiverReport, ReportBlock, SenderReport};
