@@ -1,10 +1,14 @@
 //! `make run` (for now): one second of a 50-packet/s RTP stream, written with header
-//! extensions, protected and unprotected with every SRTP profile, plus an SRTCP report,
-//! a tampered packet and a replayed packet — printing what happened to each.
+//! extensions, protected and unprotected with every SRTP profile, plus an SR + SDES compound
+//! through SRTCP, a tampered packet and a replayed packet — printing what happened to each.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
+use media_core::rtp::rtcp::{
+    List, RtcpPacket, SDES_CNAME, Sdes, SdesChunk, SdesChunks, SdesItem, SdesItems, SenderReport,
+    parse_compound, write_compound,
+};
 use media_core::rtp::{HeaderExtension, RtpHeader, RtpPacket, write_packet};
 use media_core::srtp::{SrtpContext, SrtpError, SrtpProfile};
 
@@ -17,7 +21,7 @@ fn main() -> ExitCode {
         media_core::VERSION
     );
     println!(
-        "{:<28} {:>7} {:>9} {:>9} {:>10} {:>10}  tamper / replay",
+        "{:<28} {:>7} {:>9} {:>9} {:>10} {:>10}  srtcp   tamper / replay",
         "profile", "packets", "rtp B", "srtp B", "protect", "unprotect"
     );
     let mut ok = true;
@@ -102,15 +106,43 @@ fn run_profile(profile: SrtpProfile) -> Result<String, String> {
         }
     }
 
-    // An SRTCP receiver report.
-    let mut rtcp = [0u8; 64];
-    rtcp[..8].copy_from_slice(&[0x80, 201, 0, 1, 0x4D, 0x43, 0x00, 0x01]);
+    // An SRTCP sender report with the stream's CNAME, checked after the round trip.
+    let items = [SdesItem {
+        kind: SDES_CNAME,
+        text: b"demo@mediacore",
+    }];
+    let chunks = [SdesChunk {
+        ssrc: SSRC,
+        items: SdesItems::Items(&items),
+    }];
+    let report = [
+        RtcpPacket::SenderReport(SenderReport {
+            ssrc: SSRC,
+            ntp_time: 0xE900_0000_0000_0000,
+            rtp_time: u32::from(PACKETS) * 960,
+            packet_count: u32::from(PACKETS),
+            octet_count: (rtp_bytes - 12 * usize::from(PACKETS)) as u32,
+            reports: List::default(),
+            extension: &[],
+        }),
+        RtcpPacket::Sdes(Sdes {
+            chunks: SdesChunks::Items(&chunks),
+        }),
+    ];
+    let mut rtcp = [0u8; 128];
+    let len = write_compound(&report, &mut rtcp).map_err(|e| e.to_string())?;
     let n = sender
-        .protect_rtcp(&mut rtcp, 8)
+        .protect_rtcp(&mut rtcp, len)
         .map_err(|e| e.to_string())?;
-    receiver
+    let m = receiver
         .unprotect_rtcp(&mut rtcp[..n])
         .map_err(|e| e.to_string())?;
+    let received: Vec<_> = parse_compound(&rtcp[..m])
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    if received[..] != report[..] {
+        return Err("the SRTCP report did not round-trip".into());
+    }
 
     // So must a packet received a second time.
     let replay = receiver.unprotect_rtp(&mut last.clone());
@@ -121,7 +153,7 @@ fn run_profile(profile: SrtpProfile) -> Result<String, String> {
         _ => return Err("a tampered or replayed packet was accepted".into()),
     };
     Ok(format!(
-        "{:<28} {:>7} {:>9} {:>9} {:>8}ns {:>8}ns  {verdict}",
+        "{:<28} {:>7} {:>9} {:>9} {:>8}ns {:>8}ns  SR+SDES {verdict}",
         profile.name(),
         PACKETS,
         rtp_bytes,
