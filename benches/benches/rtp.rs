@@ -13,7 +13,7 @@
 //! `cargo bench -p mediacore-benches --bench rtp` ends with `ratio <id>: <ours/peer>` lines.
 
 use std::hint::black_box;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group};
@@ -324,17 +324,9 @@ fn check_equivalence() {
     assert_eq!(ours, back, "RTCP written by webrtc-rs differs");
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .output_directory(&ratio::criterion_home())
-}
-
 criterion_group! {
     name = rtp_benches;
-    config = config();
+    config = mediacore_benches::criterion_config();
     targets = bench_rtp, bench_rtcp
 }
 

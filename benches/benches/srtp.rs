@@ -30,7 +30,7 @@
 //! bytes for the same packet and accept each other's packets, so they do the same work.
 
 use std::hint::black_box;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use aes::Aes128;
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher, generic_array::GenericArray};
@@ -575,18 +575,9 @@ fn bench_cm80(c: &mut Criterion) {
     bench_suite(c, Suite::Cm80);
 }
 
-/// Short runs: 32 benchmarks finish in about three minutes on two cores.
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .output_directory(&ratio::criterion_home())
-}
-
 criterion_group! {
     name = srtp_benches;
-    config = config();
+    config = mediacore_benches::criterion_config();
     targets = bench_gcm128, bench_cm80
 }
 
