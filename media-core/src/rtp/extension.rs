@@ -21,6 +21,7 @@ pub enum ExtensionForm {
 
 impl ExtensionForm {
     /// The form a profile value announces, or `None` for a non-RFC 8285 profile.
+    #[inline]
     pub fn from_profile(profile: u16) -> Option<Self> {
         if profile == ONE_BYTE_PROFILE {
             Some(Self::OneByte)
@@ -32,6 +33,7 @@ impl ExtensionForm {
     }
 
     /// The smallest form that can carry all of `elements`.
+    #[inline]
     pub fn for_elements(elements: &[HeaderExtension<'_>]) -> Self {
         let fits_one_byte = elements
             .iter()
@@ -40,13 +42,6 @@ impl ExtensionForm {
             Self::OneByte
         } else {
             Self::TwoByte
-        }
-    }
-
-    fn element_header_len(self) -> usize {
-        match self {
-            Self::OneByte => 1,
-            Self::TwoByte => 2,
         }
     }
 }
@@ -61,6 +56,7 @@ pub struct HeaderExtension<'a> {
 }
 
 /// Checks every element of an RFC 8285 extension block, so that iteration cannot fail.
+#[inline]
 pub(crate) fn validate(form: ExtensionForm, block: &[u8]) -> Result<(), RtpError> {
     for element in ElementWalker::new(form, block) {
         element?;
@@ -88,6 +84,7 @@ impl<'a> ElementWalker<'a> {
 impl<'a> Iterator for ElementWalker<'a> {
     type Item = Result<HeaderExtension<'a>, RtpError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let &first = self.block.get(self.pos)?;
@@ -150,6 +147,7 @@ impl<'a> Extensions<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn empty() -> Self {
         Self::new(None, &[])
     }
@@ -158,31 +156,39 @@ impl<'a> Extensions<'a> {
 impl<'a> Iterator for Extensions<'a> {
     type Item = HeaderExtension<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let form = self.form?;
-        let mut walker = ElementWalker {
-            form,
-            block: self.block,
-            pos: self.pos,
-        };
-        let item = walker.next();
-        self.pos = walker.pos;
-        // The block was validated at parse time, so errors cannot occur; end on one anyway.
-        item.and_then(Result::ok)
+        // The block was validated at parse, so a plain walk suffices; `get` keeps it
+        // panic-free regardless.
+        let block = self.block;
+        loop {
+            let &first = block.get(self.pos)?;
+            let (id, len, start) = match self.form? {
+                ExtensionForm::OneByte => match first >> 4 {
+                    0 => {
+                        self.pos += 1;
+                        continue;
+                    }
+                    15 => return None,
+                    id => (id, usize::from(first & 0x0F) + 1, self.pos + 1),
+                },
+                ExtensionForm::TwoByte => {
+                    if first == 0 {
+                        self.pos += 1;
+                        continue;
+                    }
+                    (first, usize::from(*block.get(self.pos + 1)?), self.pos + 2)
+                }
+            };
+            let data = block.get(start..start + len)?;
+            self.pos = start + len;
+            return Some(HeaderExtension { id, data });
+        }
     }
 }
 
-/// Size of the extension block (without its 4-byte header) for `elements` in `form`,
-/// padded to a multiple of 4.
-pub(crate) fn block_len(form: ExtensionForm, elements: &[HeaderExtension<'_>]) -> usize {
-    let raw: usize = elements
-        .iter()
-        .map(|e| form.element_header_len() + e.data.len())
-        .sum();
-    raw.div_ceil(4) * 4
-}
-
-/// Writes `elements` in `form` into `out` (exactly `block_len` bytes long), zero padded.
+/// Writes `elements` in `form` into `out` (the block's exact length), zero padded.
+#[inline]
 pub(crate) fn write_block(
     form: ExtensionForm,
     elements: &[HeaderExtension<'_>],
@@ -247,6 +253,7 @@ impl ExtensionKind {
     ];
 
     /// The URI that names this extension in an SDP `a=extmap` line.
+    #[inline]
     pub fn uri(self) -> &'static str {
         match self {
             Self::AudioLevel => "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
@@ -261,6 +268,7 @@ impl ExtensionKind {
     }
 
     /// The kind an extmap URI names, if MediaCore knows it.
+    #[inline]
     pub fn from_uri(uri: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.uri() == uri)
     }
@@ -273,6 +281,7 @@ pub struct ExtensionMap {
 }
 
 impl Default for ExtensionMap {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -285,6 +294,7 @@ impl ExtensionMap {
     }
 
     /// Maps `id` (1..=255) to `kind`, replacing any earlier mapping of `id` or of `kind`.
+    #[inline]
     pub fn insert(&mut self, id: u8, kind: ExtensionKind) -> Result<(), RtpError> {
         if id == 0 {
             return Err(RtpError::BadExtensionId(id));
@@ -295,6 +305,7 @@ impl ExtensionMap {
     }
 
     /// Removes the mapping of `kind`, if any.
+    #[inline]
     pub fn remove_kind(&mut self, kind: ExtensionKind) {
         for slot in self.ids.iter_mut().filter(|s| **s == Some(kind)) {
             *slot = None;
@@ -302,28 +313,33 @@ impl ExtensionMap {
     }
 
     /// What `id` carries, if it is mapped.
+    #[inline]
     pub fn kind(&self, id: u8) -> Option<ExtensionKind> {
         self.ids[usize::from(id)]
     }
 
     /// The id `kind` is mapped to, if any.
+    #[inline]
     pub fn id(&self, kind: ExtensionKind) -> Option<u8> {
         (1..=255u8).find(|&id| self.ids[usize::from(id)] == Some(kind))
     }
 }
 
 /// Reads a transport-wide sequence number element (2 bytes, big endian).
+#[inline]
 pub fn read_transport_sequence(data: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes(data.get(..2)?.try_into().ok()?))
 }
 
 /// Reads an audio level element (RFC 6464): the voice-activity flag and the level in -dBov.
+#[inline]
 pub fn read_audio_level(data: &[u8]) -> Option<(bool, u8)> {
     let &b = data.first()?;
     Some((b & 0x80 != 0, b & 0x7F))
 }
 
 /// Reads an abs-send-time element: 24-bit 6.18 fixed-point seconds.
+#[inline]
 pub fn read_abs_send_time(data: &[u8]) -> Option<u32> {
     let b = data.get(..3)?;
     Some(u32::from_be_bytes([0, b[0], b[1], b[2]]))

@@ -21,6 +21,7 @@ pub struct RtpPacket<'a> {
 
 impl<'a> RtpPacket<'a> {
     /// Parses and validates `buf` as one RTP packet.
+    #[inline]
     pub fn parse(buf: &'a [u8]) -> Result<Self, RtpError> {
         if buf.len() < FIXED_HEADER_LEN {
             return Err(RtpError::Truncated {
@@ -86,51 +87,61 @@ impl<'a> RtpPacket<'a> {
     }
 
     /// The whole packet as parsed.
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.buf
     }
 
     /// Whether the padding bit is set.
+    #[inline]
     pub fn has_padding(&self) -> bool {
         self.buf[0] & 0x20 != 0
     }
 
     /// Whether the extension bit is set.
+    #[inline]
     pub fn has_extension(&self) -> bool {
         self.buf[0] & 0x10 != 0
     }
 
     /// The marker bit.
+    #[inline]
     pub fn marker(&self) -> bool {
         self.buf[1] & 0x80 != 0
     }
 
     /// The 7-bit payload type.
+    #[inline]
     pub fn payload_type(&self) -> u8 {
         self.buf[1] & 0x7F
     }
 
     /// The 16-bit sequence number.
+    #[inline]
     pub fn sequence_number(&self) -> u16 {
         u16::from_be_bytes([self.buf[2], self.buf[3]])
     }
 
     /// The 32-bit media timestamp.
+    #[inline]
     pub fn timestamp(&self) -> u32 {
         u32::from_be_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]])
     }
 
     /// The synchronization source.
+    #[inline]
     pub fn ssrc(&self) -> u32 {
         u32::from_be_bytes([self.buf[8], self.buf[9], self.buf[10], self.buf[11]])
     }
 
     /// Number of contributing sources.
+    #[inline]
     pub fn csrc_count(&self) -> usize {
         usize::from(self.buf[0] & 0x0F)
     }
 
     /// The contributing sources.
+    #[inline]
     pub fn csrcs(&self) -> impl ExactSizeIterator<Item = u32> + 'a {
         let end = FIXED_HEADER_LEN + 4 * self.csrc_count();
         self.buf[FIXED_HEADER_LEN..end]
@@ -140,6 +151,7 @@ impl<'a> RtpPacket<'a> {
 
     /// The extension profile value (`0xBEDE` for one-byte, `0x100x` for two-byte), if the
     /// packet has an extension block.
+    #[inline]
     pub fn extension_profile(&self) -> Option<u16> {
         self.has_extension().then(|| {
             let at = self.ext_start - 4;
@@ -148,12 +160,14 @@ impl<'a> RtpPacket<'a> {
     }
 
     /// The raw extension block (without its 4-byte header).
+    #[inline]
     pub fn extension_data(&self) -> &'a [u8] {
         &self.buf[self.ext_start..self.ext_start + self.ext_len]
     }
 
     /// The RFC 8285 extension elements; empty when there is no block or its profile is not
     /// RFC 8285.
+    #[inline]
     pub fn extensions(&self) -> Extensions<'a> {
         match self
             .extension_profile()
@@ -165,21 +179,25 @@ impl<'a> RtpPacket<'a> {
     }
 
     /// The data of the extension element with `id`, if present.
+    #[inline]
     pub fn extension(&self, id: u8) -> Option<&'a [u8]> {
         self.extensions().find(|e| e.id == id).map(|e| e.data)
     }
 
     /// Length of the header, CSRCs and extension block: where the payload starts.
+    #[inline]
     pub fn header_len(&self) -> usize {
         self.header_len
     }
 
     /// Number of padding bytes at the end (including the count byte).
+    #[inline]
     pub fn padding_len(&self) -> usize {
         self.padding_len
     }
 
     /// The payload, without padding.
+    #[inline]
     pub fn payload(&self) -> &'a [u8] {
         &self.buf[self.header_len..self.buf.len() - self.padding_len]
     }

@@ -25,6 +25,7 @@ impl<const BITS: u32> Unwrapper<BITS> {
 
     /// The extended value of `value`, or `None` for a value that would fall before cycle 0
     /// (a packet reordered from before the stream's first wrap-around).
+    #[inline]
     pub fn unwrap(&mut self, value: impl Into<u64>) -> Option<u64> {
         let value = value.into() & (Self::RANGE - 1);
         let Some(last) = self.last else {
@@ -45,6 +46,7 @@ impl<const BITS: u32> Unwrapper<BITS> {
     }
 
     /// The highest extended value seen.
+    #[inline]
     pub fn highest(&self) -> Option<u64> {
         self.last
     }

@@ -25,23 +25,57 @@ pub struct RtpHeader<'h> {
     pub extension_form: Option<ExtensionForm>,
 }
 
+/// Where the parts of a header go, computed once per write.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    form: ExtensionForm,
+    /// Extension block length without its 4-byte header (0 without extensions).
+    block_len: usize,
+    /// Total header length.
+    header_len: usize,
+}
+
 impl RtpHeader<'_> {
-    fn form(&self) -> ExtensionForm {
-        self.extension_form
-            .unwrap_or_else(|| ExtensionForm::for_elements(self.extensions))
+    #[inline]
+    fn layout(&self) -> Layout {
+        if self.extensions.is_empty() {
+            return Layout {
+                form: ExtensionForm::OneByte,
+                block_len: 0,
+                header_len: FIXED_HEADER_LEN + 4 * self.csrcs.len(),
+            };
+        }
+        // One pass: whether the one-byte form fits, and the data bytes.
+        let (mut fits_one_byte, mut data) = (true, 0);
+        for e in self.extensions {
+            fits_one_byte &= (1..=14).contains(&e.id) && (1..=16).contains(&e.data.len());
+            data += e.data.len();
+        }
+        let form = self.extension_form.unwrap_or(if fits_one_byte {
+            ExtensionForm::OneByte
+        } else {
+            ExtensionForm::TwoByte
+        });
+        let per_element = match form {
+            ExtensionForm::OneByte => 1,
+            ExtensionForm::TwoByte => 2,
+        };
+        let block_len = (per_element * self.extensions.len() + data).div_ceil(4) * 4;
+        Layout {
+            form,
+            block_len,
+            header_len: FIXED_HEADER_LEN + 4 * self.csrcs.len() + 4 + block_len,
+        }
     }
 
     /// Bytes this header takes on the wire, extension block included.
+    #[inline]
     pub fn len(&self) -> usize {
-        let ext = if self.extensions.is_empty() {
-            0
-        } else {
-            4 + extension::block_len(self.form(), self.extensions)
-        };
-        FIXED_HEADER_LEN + 4 * self.csrcs.len() + ext
+        self.layout().header_len
     }
 
     /// Always false: a header has at least its 12 fixed bytes.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         false
     }
@@ -49,20 +83,25 @@ impl RtpHeader<'_> {
     /// Writes the header into the start of `out`; returns the bytes written.
     ///
     /// `padded` sets the padding bit: use [`write_packet`] to also write the padding.
+    #[inline]
     pub fn write(&self, padded: bool, out: &mut [u8]) -> Result<usize, RtpError> {
+        self.write_with(self.layout(), padded, out)
+    }
+
+    #[inline]
+    fn write_with(&self, layout: Layout, padded: bool, out: &mut [u8]) -> Result<usize, RtpError> {
         if self.csrcs.len() > 15 {
             return Err(RtpError::TooManyCsrcs(self.csrcs.len()));
         }
         if self.payload_type > 0x7F {
             return Err(RtpError::BadPayloadType(self.payload_type));
         }
-        let len = self.len();
-        if out.len() < len {
+        let Some(out) = out.get_mut(..layout.header_len) else {
             return Err(RtpError::BufferTooSmall {
-                needed: len,
+                needed: layout.header_len,
                 len: out.len(),
             });
-        }
+        };
         let has_ext = !self.extensions.is_empty();
         out[0] = 0x80 | (u8::from(padded) << 5) | (u8::from(has_ext) << 4) | self.csrcs.len() as u8;
         out[1] = (u8::from(self.marker) << 7) | self.payload_type;
@@ -75,19 +114,17 @@ impl RtpHeader<'_> {
             pos += 4;
         }
         if has_ext {
-            let form = self.form();
-            let block_len = extension::block_len(form, self.extensions);
-            let profile = match form {
+            let profile = match layout.form {
                 ExtensionForm::OneByte => ONE_BYTE_PROFILE,
                 ExtensionForm::TwoByte => TWO_BYTE_PROFILE,
             };
-            let words =
-                u16::try_from(block_len / 4).map_err(|_| RtpError::ExtensionTooLong(block_len))?;
+            let words = u16::try_from(layout.block_len / 4)
+                .map_err(|_| RtpError::ExtensionTooLong(layout.block_len))?;
             out[pos..pos + 2].copy_from_slice(&profile.to_be_bytes());
             out[pos + 2..pos + 4].copy_from_slice(&words.to_be_bytes());
             pos += 4;
-            extension::write_block(form, self.extensions, &mut out[pos..pos + block_len])?;
-            pos += block_len;
+            extension::write_block(layout.form, self.extensions, &mut out[pos..])?;
+            pos += layout.block_len;
         }
         Ok(pos)
     }
@@ -95,20 +132,22 @@ impl RtpHeader<'_> {
 
 /// Writes a whole RTP packet — header, payload and `padding` bytes of padding (0 for none;
 /// the last padding byte holds the count) — into `out`; returns its length.
+#[inline]
 pub fn write_packet(
     header: &RtpHeader<'_>,
     payload: &[u8],
     padding: u8,
     out: &mut [u8],
 ) -> Result<usize, RtpError> {
-    let needed = header.len() + payload.len() + usize::from(padding);
+    let layout = header.layout();
+    let needed = layout.header_len + payload.len() + usize::from(padding);
     if out.len() < needed {
         return Err(RtpError::BufferTooSmall {
             needed,
             len: out.len(),
         });
     }
-    let mut pos = header.write(padding > 0, out)?;
+    let mut pos = header.write_with(layout, padding > 0, out)?;
     out[pos..pos + payload.len()].copy_from_slice(payload);
     pos += payload.len();
     if padding > 0 {
