@@ -57,6 +57,25 @@ struct Stream {
 /// receives. Streams are tracked per SSRC. Every call works in place on the caller's
 /// buffer and allocates nothing, except the first time an SSRC is seen. Key material is
 /// zeroized when the context is dropped.
+///
+/// ```
+/// use media_core::srtp::{SrtpContext, SrtpProfile};
+///
+/// let profile = SrtpProfile::AeadAes128Gcm;
+/// let (key, salt) = ([7u8; 16], [9u8; 12]); // from the DTLS-SRTP exporter in a real call
+/// let mut sender = SrtpContext::new(profile, &key, &salt)?;
+/// let mut receiver = SrtpContext::new(profile, &key, &salt)?;
+///
+/// // An RTP packet (12-byte header + payload) with room for the tag.
+/// let mut buf = [0u8; 1500];
+/// buf[..12].copy_from_slice(&[0x80, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 42]);
+/// buf[12..17].copy_from_slice(b"hello");
+/// let n = sender.protect_rtp(&mut buf, 17)?;
+/// assert_eq!(n, 17 + profile.rtp_overhead());
+/// let m = receiver.unprotect_rtp(&mut buf[..n])?;
+/// assert_eq!(&buf[12..m], b"hello");
+/// # Ok::<(), media_core::srtp::SrtpError>(())
+/// ```
 pub struct SrtpContext {
     profile: SrtpProfile,
     rtp: Transform,
@@ -353,4 +372,16 @@ fn estimate_index(window: &ReplayWindow, initial_roc: u32, seq: u16) -> Result<u
         return Err(SrtpError::KeyExhausted);
     }
     Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SrtpContext;
+
+    /// A context moves to and is shared with the media threads.
+    #[test]
+    fn context_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<SrtpContext>();
+    }
 }
