@@ -6,9 +6,11 @@
 //!
 //! - [`rtp`]: RTP and RTCP packets as zero-copy views and writers (RFC 3550, 8285, 4585,
 //!   5104, 5506, transport-wide congestion control).
+//! - [`codec`]: Opus encoding and decoding into caller buffers.
 //! - [`srtp`]: SRTP and SRTCP protection (RFC 3711, RFC 7714), in place, with no
 //!   allocation per packet.
 
+pub mod codec;
 pub mod rtp;
 pub mod srtp;
 

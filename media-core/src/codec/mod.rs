@@ -1,0 +1,10 @@
+//! Codecs: Opus audio over libopus (the `opus` crate, libopus 1.6 bundled).
+//!
+//! Encoders and decoders work on caller buffers: after construction they allocate nothing
+//! per frame.
+
+pub mod error;
+pub mod opus;
+
+pub use error::CodecError;
+pub use opus::{FrameDuration, OpusApplication, OpusDecoder, OpusEncoder, OpusEncoderConfig};
