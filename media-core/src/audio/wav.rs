@@ -1,0 +1,1 @@
+//! WAV files (16-bit PCM) for demos, tests and benchmarks.

@@ -1,0 +1,3 @@
+//! A call: the audio pipeline between two engines, its statistics and quality estimate.
+
+pub mod emodel;

@@ -1,0 +1,3 @@
+//! The adaptive audio jitter buffer.
+
+pub mod stretch;

@@ -1,0 +1,1 @@
+//! Time-stretching of decoded speech (accelerate and preemptive expand).

@@ -1,0 +1,3 @@
+//! Networking: the deterministic network simulator (and, later, sockets and ICE).
+
+pub mod sim;

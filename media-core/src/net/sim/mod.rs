@@ -1,0 +1,1 @@
+//! A deterministic network simulator on a virtual clock.
