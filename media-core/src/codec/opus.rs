@@ -277,4 +277,25 @@ impl OpusDecoder {
     pub fn packet_samples(&self, packet: &[u8]) -> Result<usize, CodecError> {
         Ok(self.inner.get_nb_samples(packet)?)
     }
+
+    /// Forgets the decoded history (a new stream starts: new SSRC or a resync), so the
+    /// next frame is not blended with the old stream.
+    pub fn reset(&mut self) -> Result<(), CodecError> {
+        Ok(self.inner.reset_state()?)
+    }
+}
+
+/// Whether `packet` carries in-band FEC (SILK LBRR) data for the frame before it, so a
+/// lost predecessor can be recovered with [`OpusDecoder::decode_fec`] rather than concealed.
+/// A malformed packet has none.
+pub fn packet_has_fec(packet: &[u8]) -> bool {
+    let Ok(len) = i32::try_from(packet.len()) else {
+        return false;
+    };
+    if len == 0 {
+        return false;
+    }
+    // SAFETY: the pointer and length describe `packet`, which outlives the call; libopus
+    // only reads the packet and validates its framing itself (returning < 0 when invalid).
+    unsafe { opusic_sys::opus_packet_has_lbrr(packet.as_ptr(), len) == 1 }
 }

@@ -1,0 +1,377 @@
+//! The network half of a call: encoding, RTP and SRTP out; SRTP, RTP and RTCP in.
+//!
+//! Sans-IO like the rest of the core: the caller moves datagrams between this and a socket
+//! (or the network simulator) and passes the time in.
+
+use std::time::{Duration, Instant};
+
+use ringbuf::traits::{Consumer, Observer, Producer};
+use ringbuf::{HeapCons, HeapProd};
+
+use super::CallError;
+use super::config::AudioCallConfig;
+use super::packet::ReceivedPacket;
+use super::reception::Reception;
+use super::stats::{CallStats, mos_estimate};
+use crate::codec::OpusEncoder;
+use crate::codec::opus::{MAX_PACKET, SAMPLE_RATE};
+use crate::jitter::JitterStats;
+use crate::rtp::rtcp::{
+    self, List, ReceiverReport, ReportBlock, RtcpPacket, SDES_CNAME, Sdes, SdesChunk, SdesChunks,
+    SdesItem, SdesItems, SenderReport,
+};
+use crate::rtp::{RtpHeader, RtpPacket, write_packet};
+use crate::srtp::SrtpContext;
+
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+/// What [`NetworkSide::receive`] did with a datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// An RTP packet, handed to the audio side.
+    Rtp,
+    /// An RTCP compound, processed.
+    Rtcp,
+}
+
+/// The network thread's half of a call.
+pub struct NetworkSide {
+    config: AudioCallConfig,
+    capture: HeapCons<i16>,
+    packets: HeapProd<ReceivedPacket>,
+    stats_in: HeapCons<JitterStats>,
+    encoder: OpusEncoder,
+    frame: Vec<i16>,
+    encoded: [u8; MAX_PACKET],
+    srtp_out: SrtpContext,
+    srtp_in: SrtpContext,
+    sequence: u16,
+    timestamp: u32,
+    /// Time of capture of the next frame's first sample, for SR timing.
+    packets_sent: u64,
+    octets_sent: u64,
+    dtx_frames: u64,
+    epoch: Instant,
+    ntp_epoch: u64,
+    next_report: Instant,
+    reception: Option<Reception>,
+    remote_report: Option<ReportBlock>,
+    rtt: Option<Duration>,
+    last_jitter: JitterStats,
+    malformed: u64,
+    unauthenticated: u64,
+    ring_overflows: u64,
+    rtcp_sent: u64,
+    rtcp_received: u64,
+}
+
+impl std::fmt::Debug for NetworkSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetworkSide")
+            .field("ssrc", &self.config.ssrc)
+            .field("packets_sent", &self.packets_sent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NetworkSide {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        config: AudioCallConfig,
+        capture: HeapCons<i16>,
+        packets: HeapProd<ReceivedPacket>,
+        stats_in: HeapCons<JitterStats>,
+        now: Instant,
+        unix_time: Duration,
+    ) -> Result<Self, CallError> {
+        let keys = &config.srtp;
+        let srtp_out = SrtpContext::new(keys.profile, &keys.send_key, &keys.send_salt)?;
+        let srtp_in = SrtpContext::new(keys.profile, &keys.receive_key, &keys.receive_salt)?;
+        let encoder = OpusEncoder::new(config.encoder)?;
+        let frame = vec![0; encoder.frame_len()];
+        let secs = unix_time.as_secs() + NTP_UNIX_OFFSET;
+        let frac = (u64::from(unix_time.subsec_nanos()) << 32) / 1_000_000_000;
+        // A random-looking but deterministic start for sequence number and timestamp
+        // (RFC 3550 §5.1 asks for random ones; the SSRC is random already).
+        let sequence = (config.ssrc >> 16) as u16 ^ config.ssrc as u16;
+        let timestamp = config.ssrc.rotate_left(13);
+        Ok(Self {
+            next_report: now + config.rtcp_interval / 2,
+            capture,
+            packets,
+            stats_in,
+            encoder,
+            frame,
+            encoded: [0; MAX_PACKET],
+            srtp_out,
+            srtp_in,
+            sequence,
+            timestamp,
+            packets_sent: 0,
+            octets_sent: 0,
+            dtx_frames: 0,
+            epoch: now,
+            ntp_epoch: (secs << 32) | frac,
+            reception: None,
+            remote_report: None,
+            rtt: None,
+            last_jitter: JitterStats::default(),
+            malformed: 0,
+            unauthenticated: 0,
+            ring_overflows: 0,
+            rtcp_sent: 0,
+            rtcp_received: 0,
+            config,
+        })
+    }
+
+    fn ntp(&self, now: Instant) -> u64 {
+        let d = now.saturating_duration_since(self.epoch);
+        let frac = (u64::from(d.subsec_nanos()) << 32) / 1_000_000_000;
+        self.ntp_epoch + ((d.as_secs() << 32) | frac)
+    }
+
+    /// When [`poll_transmit`](Self::poll_transmit) next has something time-driven to send
+    /// (the next RTCP report); captured audio is sent as soon as it is there.
+    pub fn next_deadline(&self) -> Instant {
+        self.next_report
+    }
+
+    /// Writes the next datagram to send into `out` (at least 1500 bytes) and returns its
+    /// length: an SRTP packet of captured audio, or an SRTCP report when one is due.
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        out: &mut [u8],
+    ) -> Result<Option<usize>, CallError> {
+        while self.capture.occupied_len() >= self.frame.len() {
+            self.capture.pop_slice(&mut self.frame);
+            let n = self.encoder.encode(&self.frame, &mut self.encoded)?;
+            let timestamp = self.timestamp;
+            self.timestamp = self
+                .timestamp
+                .wrapping_add(self.encoder.config().frame.samples_per_channel() as u32);
+            if n <= 2 {
+                // A DTX frame (no audio to code): not sent, as WebRTC senders do; the
+                // receiver plays comfort noise across the timestamp gap.
+                self.dtx_frames += 1;
+                continue;
+            }
+            let header = RtpHeader {
+                payload_type: self.config.payload_type,
+                sequence_number: self.sequence,
+                timestamp,
+                ssrc: self.config.ssrc,
+                ..RtpHeader::default()
+            };
+            let len = write_packet(&header, &self.encoded[..n], 0, out)?;
+            let len = self.srtp_out.protect_rtp(out, len)?;
+            self.sequence = self.sequence.wrapping_add(1);
+            self.packets_sent += 1;
+            self.octets_sent += n as u64;
+            return Ok(Some(len));
+        }
+        if now >= self.next_report {
+            self.next_report = now + self.config.rtcp_interval;
+            let len = self.write_report(now, out)?;
+            let len = self.srtp_out.protect_rtcp(out, len)?;
+            self.rtcp_sent += 1;
+            return Ok(Some(len));
+        }
+        Ok(None)
+    }
+
+    /// An SR (or, before anything was sent, an RR) with a block about the received
+    /// stream, and an SDES CNAME.
+    fn write_report(&mut self, now: Instant, out: &mut [u8]) -> Result<usize, CallError> {
+        let block = self.reception.as_mut().map(|r| r.report_block(now));
+        let blocks = block.as_slice();
+        let cname_text = &self.config.cname.as_bytes()[..self.config.cname.len().min(255)];
+        let items = [SdesItem {
+            kind: SDES_CNAME,
+            text: cname_text,
+        }];
+        let chunks = [SdesChunk {
+            ssrc: self.config.ssrc,
+            items: SdesItems::Items(&items),
+        }];
+        let sdes = RtcpPacket::Sdes(Sdes {
+            chunks: SdesChunks::Items(&chunks),
+        });
+        let report = if self.packets_sent > 0 {
+            RtcpPacket::SenderReport(SenderReport {
+                ssrc: self.config.ssrc,
+                ntp_time: self.ntp(now),
+                rtp_time: self.timestamp,
+                packet_count: self.packets_sent as u32,
+                octet_count: self.octets_sent as u32,
+                reports: List::Items(blocks),
+                extension: &[],
+            })
+        } else {
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: self.config.ssrc,
+                reports: List::Items(blocks),
+                extension: &[],
+            })
+        };
+        Ok(rtcp::write_compound(&[report, sdes], out)?)
+    }
+
+    /// Takes one datagram from the network. Anything malformed or unauthenticated is
+    /// counted and dropped, with the reason as the error.
+    pub fn receive(&mut self, now: Instant, datagram: &mut [u8]) -> Result<Received, CallError> {
+        // RFC 5761 demultiplexing: RTCP packet types 192–223 sit where RTP has
+        // marker + payload type.
+        let is_rtcp = datagram.len() >= 2 && (192..=223).contains(&datagram[1]);
+        if is_rtcp {
+            return self.receive_rtcp(now, datagram);
+        }
+        let len = match self.srtp_in.unprotect_rtp(datagram) {
+            Ok(len) => len,
+            Err(e) => {
+                self.unauthenticated += 1;
+                return Err(e.into());
+            }
+        };
+        let packet = match RtpPacket::parse(&datagram[..len]) {
+            Ok(p) => p,
+            Err(e) => {
+                self.malformed += 1;
+                return Err(e.into());
+            }
+        };
+        if packet.payload_type() != self.config.payload_type {
+            self.malformed += 1;
+            return Err(CallError::UnexpectedPayloadType(packet.payload_type()));
+        }
+        let reception = self
+            .reception
+            .get_or_insert_with(|| Reception::new(packet.ssrc(), SAMPLE_RATE, self.epoch));
+        if reception.ssrc() != packet.ssrc() {
+            // A new source replaces the old one (the jitter buffer resyncs on it too).
+            *reception = Reception::new(packet.ssrc(), SAMPLE_RATE, self.epoch);
+        }
+        reception.on_packet(now, packet.sequence_number(), packet.timestamp());
+        let payload = packet.payload();
+        let mut item = ReceivedPacket {
+            arrival: now,
+            ssrc: packet.ssrc(),
+            sequence: packet.sequence_number(),
+            timestamp: packet.timestamp(),
+            len: payload.len().min(MAX_PACKET) as u16,
+            payload: [0; MAX_PACKET],
+        };
+        item.payload[..usize::from(item.len)].copy_from_slice(&payload[..usize::from(item.len)]);
+        if self.packets.try_push(item).is_err() {
+            self.ring_overflows += 1;
+            return Err(CallError::RingFull);
+        }
+        Ok(Received::Rtp)
+    }
+
+    fn receive_rtcp(&mut self, now: Instant, datagram: &mut [u8]) -> Result<Received, CallError> {
+        let len = match self.srtp_in.unprotect_rtcp(datagram) {
+            Ok(len) => len,
+            Err(e) => {
+                self.unauthenticated += 1;
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = rtcp::validate_compound(&datagram[..len], rtcp::CompoundMode::ReducedSize) {
+            self.malformed += 1;
+            return Err(e.into());
+        }
+        self.rtcp_received += 1;
+        let ntp_now = self.ntp(now);
+        for packet in rtcp::parse_compound(&datagram[..len]) {
+            let Ok(packet) = packet else {
+                self.malformed += 1;
+                continue;
+            };
+            let blocks = match packet {
+                RtcpPacket::SenderReport(sr) => {
+                    if let Some(r) = self.reception.as_mut().filter(|r| r.ssrc() == sr.ssrc) {
+                        r.last_sr = Some(((sr.ntp_time >> 16) as u32, now));
+                    }
+                    sr.reports
+                }
+                RtcpPacket::ReceiverReport(rr) => rr.reports,
+                _ => continue,
+            };
+            for block in blocks.iter().filter(|b| b.ssrc == self.config.ssrc) {
+                self.remote_report = Some(block);
+                if block.last_sr != 0 {
+                    // RFC 3550 §6.4.1: RTT = A − LSR − DLSR, in 1/65536 s.
+                    let a = (ntp_now >> 16) as u32;
+                    let rtt = a
+                        .wrapping_sub(block.last_sr)
+                        .wrapping_sub(block.delay_since_last_sr);
+                    if rtt < 65_536 * 60 {
+                        self.rtt = Some(Duration::from_secs_f64(f64::from(rtt) / 65_536.0));
+                    }
+                }
+            }
+        }
+        Ok(Received::Rtcp)
+    }
+
+    /// A statistics snapshot: RTCP-derived network figures, the jitter buffer's counters
+    /// (as last handed over by the audio side) and the E-model MOS.
+    pub fn stats(&mut self) -> CallStats {
+        while let Some(s) = self.stats_in.try_pop() {
+            self.last_jitter = s;
+        }
+        let jitter = self.last_jitter;
+        let (received, lost, expected, jitter_ms, mean_burst) = match &self.reception {
+            Some(r) => (
+                r.received(),
+                r.lost(),
+                r.expected(),
+                r.jitter_ms(),
+                r.mean_burst(),
+            ),
+            None => (0, 0, 0, 0.0, 0.0),
+        };
+        let lookahead_ms = 6.5;
+        let frame_ms = self.encoder.config().frame.samples_per_channel() as f64 / 48.0;
+        let rtt_ms = self.rtt.map(|d| d.as_secs_f64() * 1000.0);
+        let one_way_ms =
+            rtt_ms.unwrap_or(0.0) / 2.0 + jitter.mean_delay_ms() + frame_ms + lookahead_ms;
+        let lost_total = lost.max(0) as u64 + jitter.packets_discarded;
+        let loss_percent = if expected == 0 {
+            0.0
+        } else {
+            100.0 * lost_total as f64 / expected as f64
+        };
+        let mos = mos_estimate(
+            one_way_ms,
+            loss_percent,
+            mean_burst,
+            self.encoder.config().bitrate_bps,
+        );
+        CallStats {
+            packets_sent: self.packets_sent,
+            octets_sent: self.octets_sent,
+            dtx_frames_not_sent: self.dtx_frames,
+            packets_received: received,
+            packets_lost: lost,
+            jitter_ms,
+            rtt_ms,
+            remote_fraction_lost: self
+                .remote_report
+                .map(|b| f64::from(b.fraction_lost) / 256.0),
+            remote_jitter_ms: self.remote_report.map(|b| f64::from(b.jitter) / 48.0),
+            rtcp_sent: self.rtcp_sent,
+            rtcp_received: self.rtcp_received,
+            malformed: self.malformed,
+            unauthenticated: self.unauthenticated,
+            ring_overflows: self.ring_overflows,
+            one_way_delay_ms: one_way_ms,
+            loss_percent,
+            mos,
+            jitter_buffer: jitter,
+        }
+    }
+}
