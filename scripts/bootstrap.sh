@@ -2,13 +2,15 @@
 # Installs what `make run` and `make test` need on Debian 12 / Ubuntu, as root or with sudo:
 #   apt: build tools, cmake + nasm (libopus, rav1e), clang/libclang (bindgen for the libsrtp
 #        peer), OpenSSL headers (libsrtp peer), ALSA and dav1d headers (audio/video crates);
+#        espeak-ng + sox (the speech samples the call demo and tests send), python3-venv
+#        (a venv at .venv with the `pesq` package: ITU-T P.862 scores of received audio);
 #   cargo: cargo-fuzz and cbindgen; the nightly toolchain (used only for fuzzing).
 # Idempotent and silent when everything is already present.
 set -euo pipefail
 
 APT_PACKAGES=(
   build-essential pkg-config cmake nasm clang libclang-dev libssl-dev
-  libasound2-dev libdav1d-dev
+  libasound2-dev libdav1d-dev espeak-ng sox python3 python3-venv python3-dev
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
@@ -57,3 +59,14 @@ if ! command -v cbindgen >/dev/null 2>&1; then
   say "installing cbindgen"
   cargo install --locked --quiet cbindgen --version "^0.29"
 fi
+
+# PESQ (ITU-T P.862) for scoring received speech: the `pesq` package builds its C extension
+# with gcc on first install (about 20 s).
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if ! "$ROOT/.venv/bin/python" -c 'import pesq, numpy' >/dev/null 2>&1; then
+  say "creating $ROOT/.venv with pesq and numpy"
+  python3 -m venv "$ROOT/.venv"
+  "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check pesq==0.0.4 numpy
+fi
+
+"$ROOT/scripts/make-speech.sh"

@@ -13,6 +13,7 @@ pub mod emodel;
 mod network_side;
 mod packet;
 mod reception;
+pub mod simulated;
 mod stats;
 
 use std::time::{Duration, Instant};
