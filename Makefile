@@ -7,8 +7,11 @@ FUZZ_SECONDS ?= 30
 
 .PHONY: run test bootstrap fmt-check clippy unit header-check c-examples fuzz-smoke bench header fuzz
 
+# CONDITION: clean, wifi, cellular or congested (a shipped trace).
+CONDITION ?= wifi
+
 run: bootstrap
-	cargo run --quiet --release -p mediacore-examples --bin srtp-demo
+	cargo run --quiet --release -p mediacore-examples --bin call-demo -- $(CONDITION)
 
 test: bootstrap fmt-check clippy unit header-check c-examples fuzz-smoke
 	@echo "make test: all checks passed"
