@@ -1,38 +1,15 @@
 //! Opus through MediaCore's codec wrapper: round trips in every mode, FEC recovery beating
 //! plain concealment, DTX, bad input, and no allocation per frame.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+
+use counting_alloc::{CountingAllocator, allocations};
 
 use media_core::codec::opus::MAX_PACKET;
 use media_core::codec::{
     CodecError, FrameDuration, OpusApplication, OpusDecoder, OpusEncoder, OpusEncoderConfig,
 };
-
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; the counter is a
-// const-initialised thread-local Cell, whose access never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -288,7 +265,7 @@ fn no_allocation_per_frame() {
         let mut dec = OpusDecoder::new(channels).expect("decoder");
         let input = speech_like(100, 960, usize::from(channels));
         let (mut packet, mut pcm) = ([0u8; MAX_PACKET], vec![0i16; enc.frame_len()]);
-        let before = ALLOCATIONS.with(Cell::get);
+        let before = allocations();
         for (i, chunk) in input.chunks(enc.frame_len()).enumerate() {
             let n = enc.encode(chunk, &mut packet).expect("encode");
             if i % 10 == 5 {
@@ -298,7 +275,7 @@ fn no_allocation_per_frame() {
                 dec.decode(&packet[..n], &mut pcm).expect("decode");
             }
         }
-        let during = ALLOCATIONS.with(Cell::get) - before;
+        let during = allocations() - before;
         assert_eq!(
             during, 0,
             "{channels} channels: {during} allocations in 100 frames"
