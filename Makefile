@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 FUZZ_SECONDS ?= 30
 
-.PHONY: run test bootstrap fmt-check clippy unit header-check c-examples fuzz-smoke bench header fuzz
+.PHONY: run test bootstrap fmt-check clippy unit pesq-check header-check c-examples fuzz-smoke bench header fuzz
 
 # CONDITION: clean, wifi, cellular or congested (a shipped trace).
 CONDITION ?= wifi
@@ -13,7 +13,7 @@ CONDITION ?= wifi
 run: bootstrap
 	cargo run --quiet --release -p mediacore-examples --bin call-demo -- $(CONDITION)
 
-test: bootstrap fmt-check clippy unit header-check c-examples fuzz-smoke
+test: bootstrap fmt-check clippy pesq-check unit header-check c-examples fuzz-smoke
 	@echo "make test: all checks passed"
 
 bootstrap:
@@ -28,6 +28,10 @@ clippy:
 unit:
 	cargo test --workspace
 	cargo test --quiet -p mediacore-benches --benches
+
+# The PESQ scorer the call tests rely on, checked on its own first (about 3 s).
+pesq-check:
+	scripts/test-pesq.sh
 
 header-check:
 	scripts/check-header.sh

@@ -9,7 +9,9 @@ degraded signal is aligned to the reference by cross-correlation (a call adds te
 hundreds of ms of delay, and PESQ is not delay-invariant), trimmed or zero-padded to the
 reference's length, and scored with the `pesq` package (the ITU reference code).
 Prints `pesq_wb: X.XXX` and `lag_ms: N`, or a JSON object with --json. Exit status 1
-with a message when a file is unusable or PESQ finds no speech.
+with a message when a file is unusable, either signal is silent (RMS below -70 dBFS: a
+lag found on silence is noise, and PESQ returns NaN rather than an error code for a silent
+degraded signal), or PESQ reports an error.
 """
 import json
 import sys
@@ -20,6 +22,8 @@ from pesq import PesqError, pesq
 
 RATE = 16000
 MAX_LAG_S = 1.0
+# Below this RMS (about 10 LSB of 16-bit full scale) a signal counts as silent.
+SILENT_DBFS = -70.0
 
 
 def fail(message):
@@ -48,6 +52,13 @@ def read(path):
     return x
 
 
+def check_not_silent(path, x):
+    rms = np.sqrt(np.mean(np.square(x))) if len(x) else 0.0
+    dbfs = 20 * np.log10(rms / 32768) if rms > 0 else -np.inf
+    if dbfs < SILENT_DBFS:
+        fail(f"{path}: silent (RMS {dbfs:.1f} dBFS); nothing to score")
+
+
 def align(ref, deg):
     """Shifts `deg` so that it lines up with `ref`; returns it and the lag in samples."""
     n = 1 << int(np.ceil(np.log2(len(ref) + len(deg))))
@@ -71,10 +82,12 @@ def main():
     if len(args) != 2:
         fail("usage: score_pesq.py REF.wav DEG.wav [--json]")
     ref, deg = read(args[0]), read(args[1])
+    check_not_silent(args[0], ref)
+    check_not_silent(args[1], deg)
     deg, lag = align(ref, deg)
     to16 = lambda x: np.clip(np.round(x), -32768, 32767).astype(np.int16)
     score = pesq(RATE, to16(ref), to16(deg), "wb", on_error=PesqError.RETURN_VALUES)
-    if score < 0:
+    if not np.isfinite(score) or score < 0:
         fail(f"PESQ could not score {args[1]} (error {score}: silent or too short?)")
     lag_ms = 1000.0 * lag / RATE
     if "--json" in sys.argv:
