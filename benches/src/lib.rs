@@ -1,5 +1,6 @@
 //! Shared helpers of MediaCore's benchmarks.
 
+pub mod peers;
 pub mod ratio;
 
 use std::time::Duration;
