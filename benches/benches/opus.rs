@@ -13,6 +13,7 @@ use criterion::{Criterion, criterion_group};
 use media_core::codec::opus::MAX_PACKET;
 use media_core::codec::{OpusDecoder, OpusEncoder, OpusEncoderConfig};
 use mediacore_benches::ratio::{self, Comparison};
+use mediacore_benches::speech;
 use opusic_sys as sys;
 
 const FRAME: usize = 960;
@@ -20,17 +21,7 @@ const FRAMES: usize = 50;
 
 /// One second of a voiced, speech-like signal (harmonics of a 140 Hz pitch with vibrato).
 fn speech_like() -> Vec<i16> {
-    (0..FRAME * FRAMES)
-        .map(|n| {
-            let t = n as f64 / 48_000.0;
-            let f0 = 140.0 + 15.0 * (2.0 * std::f64::consts::PI * 3.0 * t).sin();
-            let env = 0.55 + 0.45 * (2.0 * std::f64::consts::PI * 4.0 * t).sin();
-            let v: f64 = (1..=8)
-                .map(|h| (2.0 * std::f64::consts::PI * f0 * f64::from(h) * t).sin() / f64::from(h))
-                .sum();
-            (v * env * 6000.0) as i16
-        })
-        .collect()
+    speech::voiced(0, FRAME * FRAMES)
 }
 
 /// A libopus encoder and decoder driven by direct FFI calls.

@@ -17,6 +17,7 @@ use media_core::codec::{OpusDecoder, OpusEncoder, OpusEncoderConfig};
 use mediacore_benches::peers::neteq::NetEqPeer;
 use mediacore_benches::peers::speex_jitter::{MAX_PAYLOAD, SpeexJitterBuffer, SpeexPeer};
 use mediacore_benches::peers::{PULL_SAMPLES, PeerJitterBuffer};
+use mediacore_benches::speech;
 
 const FRAME: usize = 960;
 /// Packets per measurement: 10 minutes of stream.
@@ -29,18 +30,7 @@ fn payloads() -> Vec<Vec<u8>> {
     let mut buf = [0u8; 1275];
     (0..50)
         .map(|i| {
-            let frame: Vec<i16> = (0..FRAME)
-                .map(|n| {
-                    use std::f64::consts::TAU;
-                    let t = (i * FRAME + n) as f64 / 48_000.0;
-                    let f0 = 140.0 + 15.0 * (TAU * 3.0 * t).sin();
-                    let env = 0.55 + 0.45 * (TAU * 4.0 * t).sin();
-                    let v: f64 = (1..=8)
-                        .map(|h| (TAU * f0 * f64::from(h) * t).sin() / f64::from(h))
-                        .sum();
-                    (v * env * 6000.0) as i16
-                })
-                .collect();
+            let frame = speech::voiced(i * FRAME, FRAME);
             match encoder.encode(&frame, &mut buf) {
                 Ok(n) => buf[..n].to_vec(),
                 Err(e) => panic!("encode: {e}"),

@@ -2,6 +2,8 @@
 
 pub mod peers;
 pub mod ratio;
+pub mod replay;
+pub mod speech;
 
 use std::time::Duration;
 

@@ -6,6 +6,7 @@ use media_core::codec::{FrameDuration, OpusApplication, OpusEncoder, OpusEncoder
 use mediacore_benches::peers::neteq::NetEqPeer;
 use mediacore_benches::peers::speex_jitter::SpeexPeer;
 use mediacore_benches::peers::{PULL_SAMPLES, PeerJitterBuffer, PeerStats};
+use mediacore_benches::speech;
 
 const FRAME: usize = 960;
 const PACKETS: usize = 150;
@@ -13,20 +14,9 @@ const DELAY_MS: f64 = 40.0;
 /// Replay length: the 3 s stream plus time to drain the buffers.
 const REPLAY_MS: usize = 3_600;
 
-/// A voiced, speech-like signal: harmonics of a 140 Hz pitch with vibrato and a 4 Hz envelope.
+/// The bench's voiced, speech-like signal (140 Hz pitch, vibrato, 4 Hz envelope).
 fn voiced(samples: usize) -> Vec<i16> {
-    use std::f64::consts::TAU;
-    (0..samples)
-        .map(|n| {
-            let t = n as f64 / 48_000.0;
-            let f0 = 140.0 + 15.0 * (TAU * 3.0 * t).sin();
-            let env = 0.55 + 0.45 * (TAU * 4.0 * t).sin();
-            let v: f64 = (1..=8)
-                .map(|h| (TAU * f0 * f64::from(h) * t).sin() / f64::from(h))
-                .sum();
-            (v * env * 6000.0) as i16
-        })
-        .collect()
+    speech::voiced(0, samples)
 }
 
 /// One packet of the stream.

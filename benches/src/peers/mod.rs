@@ -6,7 +6,7 @@
 //! first every packet that has arrived by the pull's time. Times are milliseconds of virtual
 //! time from the start of the replay (0), never decreasing. Audio is mono 48 kHz `i16`.
 //!
-//! Peers:
+//! Peers (and MediaCore itself, [`mediacore::MediaCorePeer`], so all replay alike):
 //! - [`neteq::NetEqPeer`]: crates.io `neteq` 0.9.1 (videocall-rs's NetEQ port), decoding with
 //!   MediaCore's [`OpusDecoder`](media_core::codec::OpusDecoder) plugged in as its decoder.
 //! - [`speex_jitter::SpeexPeer`]: libspeexdsp's jitter buffer, whose packets are decoded and
@@ -16,6 +16,7 @@
 //! Each peer's statistics are its own accounting, gathered in [`PeerStats`]: a field is `None`
 //! where the peer has no such figure. Their definitions differ in places; each field says how.
 
+pub mod mediacore;
 pub mod neteq;
 pub mod speex_jitter;
 

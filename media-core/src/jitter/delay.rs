@@ -79,6 +79,8 @@ pub(crate) struct DelayEstimator {
     window: [(f64, f64); WINDOW_CAP],
     window_head: usize,
     window_len: usize,
+    /// The window's minimum transit, kept current by `update` (pulls read it often).
+    min_transit: Option<f64>,
     updates: u64,
     quantile: f64,
     forget: f64,
@@ -103,6 +105,7 @@ impl DelayEstimator {
             window: [(0.0, 0.0); WINDOW_CAP],
             window_head: 0,
             window_len: 0,
+            min_transit: None,
             updates: 0,
             quantile,
             forget,
@@ -117,7 +120,10 @@ impl DelayEstimator {
     pub(crate) fn update(&mut self, arrival_ms: f64, media_ms: f64, reordered: bool) {
         let transit = arrival_ms - media_ms;
         self.push_window(arrival_ms, transit);
-        let relative = transit - self.min_transit().unwrap_or(transit);
+        self.min_transit = (0..self.window_len)
+            .map(|i| self.window[(self.window_head + i) % WINDOW_CAP].1)
+            .reduce(f64::min);
+        let relative = transit - self.min_transit.unwrap_or(transit);
         self.updates += 1;
         // Equal weights while the history is short, so the first second already counts;
         // then steady exponential forgetting.
@@ -148,9 +154,7 @@ impl DelayEstimator {
 
     /// The smallest `arrival − media time` of the last two seconds: the fastest path.
     pub(crate) fn min_transit(&self) -> Option<f64> {
-        (0..self.window_len)
-            .map(|i| self.window[(self.window_head + i) % WINDOW_CAP].1)
-            .reduce(f64::min)
+        self.min_transit
     }
 
     fn compute_target(&self) -> f64 {
@@ -175,7 +179,9 @@ impl DelayEstimator {
             if cost < best.0 {
                 best = (cost, delay);
             }
-            if late <= 0.0 {
+            // Rounding can leave a sliver of weight after the last filled bucket: stop there
+            // rather than walk every empty bucket up to the maximum delay.
+            if late <= 1e-9 * self.reordered.total {
                 break;
             }
         }
@@ -192,6 +198,7 @@ impl DelayEstimator {
     pub(crate) fn reset_reference(&mut self) {
         self.window_head = 0;
         self.window_len = 0;
+        self.min_transit = None;
     }
 }
 
