@@ -6,8 +6,8 @@
 //! the speech samples and the PESQ venv; `make bench` runs it first).
 //!
 //! **Quality** (deterministic, computed once per run, not by criterion): the generated speech
-//! samples A, B, A, B (54 s) are encoded as a call sends them (Opus 20 ms, 48 kbit/s, FEC,
-//! complexity 10), sent through the first 2 711 packets of each trace in `media-core/traces`,
+//! samples A, B, A, B (54 s) are encoded as a simulated call sends them (Opus 20 ms,
+//! 48 kbit/s, wideband, FEC, complexity 10), sent through the first 2 711 packets of each trace in `media-core/traces`,
 //! and replayed in virtual time into each buffer (`mediacore_benches::replay`). Both decode
 //! with the same libopus build. For each buffer and trace:
 //! - WB-PESQ: each of the four pieces of the output scored against its source with
@@ -40,7 +40,8 @@ use std::time::SystemTime;
 
 use criterion::Criterion;
 use media_core::audio::wav::write_wav;
-use media_core::codec::{OpusDecoder, OpusEncoderConfig};
+use media_core::call::simulated::{self, SimulatedCall};
+use media_core::codec::OpusDecoder;
 use media_core::net::sim::Trace;
 use mediacore_benches::peers::PeerJitterBuffer;
 use mediacore_benches::peers::mediacore::MediaCorePeer;
@@ -78,11 +79,14 @@ fn source() -> BenchResult<Source> {
         pieces.push(pcm.len()..pcm.len() + piece.len());
         pcm.extend_from_slice(piece);
     }
-    // What a call sends (call::simulated): 48 kbit/s, FEC for 5 % loss, complexity 10.
-    let config = OpusEncoderConfig {
-        bitrate_bps: 48_000,
-        ..OpusEncoderConfig::default()
-    };
+    // What a simulated call sends: a call's encoder settings at 48 kbit/s.
+    let mut config = SimulatedCall::new(
+        simulated::Path::Replay(Trace::default()),
+        simulated::Path::Replay(Trace::default()),
+    )
+    .a
+    .encoder;
+    config.channels = 1;
     Ok(Source {
         stream: Stream::encode(pcm, config)?,
         pieces,

@@ -219,7 +219,7 @@ pub fn print_report(home: &Path, comparisons: &[Comparison], since: SystemTime) 
         return;
     }
     println!();
-    println!("Medians of this run (ns per packet):");
+    println!("Medians of this run (ns per iteration):");
     for (id, ns) in &report.medians {
         println!("median {id}: {ns:.1} ns");
     }

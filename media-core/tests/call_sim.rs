@@ -90,7 +90,8 @@ fn clean_network() {
         "clean",
         SimulatedCall::new(Path::Simulated(clean(), 1), Path::Simulated(clean(), 2)),
     );
-    assert!(pb >= 4.0 && pa >= 4.0, "PESQ {pb} / {pa}");
+    // Measured 4.38 / 4.38 (wideband Opus at 48 kbit/s alone scores 4.40).
+    assert!(pb >= 4.2 && pa >= 4.2, "PESQ {pb} / {pa}");
     let s = &out.final_stats.b;
     assert_eq!(s.packets_lost, 0);
     assert!(
@@ -107,8 +108,8 @@ fn wifi_trace() {
         "wifi",
         SimulatedCall::new(Path::Replay(trace("wifi")), Path::Replay(trace("wifi"))),
     );
-    // Measured 3.27 / 3.36; the goal of 3.5 is not met yet (docs/benchmarks.md).
-    assert!(pb >= 3.1 && pa >= 3.1, "PESQ {pb} / {pa}");
+    // Measured 3.94 / 3.69; the goal is 3.5.
+    assert!(pb >= 3.5 && pa >= 3.5, "PESQ {pb} / {pa}");
 }
 
 #[test]

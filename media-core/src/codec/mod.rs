@@ -7,4 +7,6 @@ pub mod error;
 pub mod opus;
 
 pub use error::CodecError;
-pub use opus::{FrameDuration, OpusApplication, OpusDecoder, OpusEncoder, OpusEncoderConfig};
+pub use opus::{
+    FrameDuration, OpusApplication, OpusBandwidth, OpusDecoder, OpusEncoder, OpusEncoderConfig,
+};

@@ -52,6 +52,33 @@ impl FrameDuration {
     }
 }
 
+/// The widest audio band the encoder may code (libopus `OPUS_SET_MAX_BANDWIDTH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpusBandwidth {
+    /// 4 kHz audio band (8 kHz sampling).
+    Narrowband,
+    /// 6 kHz.
+    Mediumband,
+    /// 8 kHz: wideband speech, coded by SILK alone.
+    Wideband,
+    /// 12 kHz: SILK plus CELT (hybrid) for speech.
+    SuperWideband,
+    /// 20 kHz: everything the encoder can do.
+    Fullband,
+}
+
+impl From<OpusBandwidth> for lib::Bandwidth {
+    fn from(b: OpusBandwidth) -> Self {
+        match b {
+            OpusBandwidth::Narrowband => lib::Bandwidth::Narrowband,
+            OpusBandwidth::Mediumband => lib::Bandwidth::Mediumband,
+            OpusBandwidth::Wideband => lib::Bandwidth::Wideband,
+            OpusBandwidth::SuperWideband => lib::Bandwidth::Superwideband,
+            OpusBandwidth::Fullband => lib::Bandwidth::Fullband,
+        }
+    }
+}
+
 /// Everything an encoder is configured with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpusEncoderConfig {
@@ -72,10 +99,13 @@ pub struct OpusEncoderConfig {
     pub expected_loss_percent: u8,
     /// Discontinuous transmission: near-empty packets during silence.
     pub dtx: bool,
+    /// The widest band coded. Below it the encoder still picks the band for the bitrate.
+    pub max_bandwidth: OpusBandwidth,
 }
 
 impl Default for OpusEncoderConfig {
-    /// Mono speech at 32 kbit/s in 20 ms frames, complexity 10, FEC on for 5 % loss, no DTX.
+    /// Mono speech at 32 kbit/s in 20 ms frames, complexity 10, FEC on for 5 % loss, no DTX,
+    /// fullband.
     fn default() -> Self {
         Self {
             channels: 1,
@@ -86,6 +116,7 @@ impl Default for OpusEncoderConfig {
             fec: true,
             expected_loss_percent: 5,
             dtx: false,
+            max_bandwidth: OpusBandwidth::Fullband,
         }
     }
 }
@@ -147,6 +178,9 @@ impl OpusEncoder {
         encoder.set_complexity(config.complexity)?;
         encoder.set_fec(config.fec, config.expected_loss_percent)?;
         encoder.inner.set_dtx(config.dtx)?;
+        encoder
+            .inner
+            .set_max_bandwidth(config.max_bandwidth.into())?;
         Ok(encoder)
     }
 

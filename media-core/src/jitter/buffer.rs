@@ -32,6 +32,9 @@ const MAX_TS_BACK: u64 = 48_000;
 const MAX_TS_FORWARD: u64 = 60 * 48_000;
 /// The last 10 ms played below this RMS (about −60 dBFS) makes a concealment comfort noise.
 const SILENCE_RMS: f64 = 32.0;
+/// Late packets up to this far behind their playout time (ms) still count in the arrival
+/// statistics; later ones are spikes the target should not chase.
+const LATE_COUNTED_MS: f64 = 60.0;
 /// Duplicate detection looks back this many sequence numbers.
 const SEEN_WINDOW: u64 = 128;
 
@@ -311,13 +314,22 @@ impl JitterBuffer {
             return Insertion::Duplicate;
         }
         self.stats.packets_received += 1;
-        if self.next_ts.is_some_and(|next| ts < next) {
+        let reordered = seq < self.stream.highest_seq;
+        let late_ms = self
+            .next_ts
+            .map_or(0.0, |next| next.saturating_sub(ts) as f64 / PER_MS as f64);
+        // A packet a little late is the clearest sign the target is too low: it counts in
+        // the arrival statistics even though it cannot be played. One far behind is a delay
+        // spike, which no sensible target covers: counting it would only inflate the delay
+        // long after the spike.
+        if late_ms <= LATE_COUNTED_MS {
+            self.estimator
+                .update(now_ms, ts as f64 / PER_MS as f64, reordered);
+        }
+        if late_ms > 0.0 {
             self.stats.packets_discarded += 1;
             return Insertion::Late;
         }
-        let reordered = seq < self.stream.highest_seq;
-        self.estimator
-            .update(now_ms, ts as f64 / PER_MS as f64, reordered);
         let samples = self
             .decoder
             .packet_samples(payload)
