@@ -103,7 +103,8 @@ fn load_trace(name: &str) -> BenchResult<Trace> {
 fn peer(name: &str) -> BenchResult<Box<dyn PeerJitterBuffer>> {
     Ok(match name {
         "mediacore" => Box::new(MediaCorePeer::new()?),
-        _ => Box::new(NetEqPeer::new()?),
+        "neteq" => Box::new(NetEqPeer::new()?),
+        other => return Err(format!("no jitter buffer called {other}").into()),
     })
 }
 
