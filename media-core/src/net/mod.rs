@@ -1,3 +1,5 @@
-//! Networking: the deterministic network simulator (and, later, sockets and ICE).
+//! Networking: the WebRTC transport (ICE, DTLS-SRTP), UDP sockets, and the deterministic
+//! network simulator.
 
 pub mod sim;
+pub mod transport;
