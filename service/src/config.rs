@@ -1,0 +1,250 @@
+//! Service configuration: a TOML file, then `MEDIACORE_SERVICE_*` environment variables on top.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Prefix of every environment variable the service reads.
+pub const ENV_PREFIX: &str = "MEDIACORE_SERVICE_";
+
+/// Everything the service needs to start. Missing keys take the defaults of [`Config::default`].
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Folder for the database and the generated TLS files.
+    pub data_dir: PathBuf,
+    /// Address both ports bind to.
+    pub listen_address: IpAddr,
+    /// HTTPS port; 0 picks a free one.
+    pub https_port: u16,
+    /// Optional plain-HTTP port (for clients built directly with an `http://` endpoint).
+    pub http_port: Option<u16>,
+    /// Host name in the printed endpoint and in the server certificate; defaults to the listen address.
+    pub public_host: Option<String>,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Region name written into tokens (`resourceLocation`).
+    pub resource_location: String,
+    /// Access keys; generated and stored on first start when absent.
+    pub keys: KeysConfig,
+    /// Relay (STUN/TURN) configuration handed out by `/networkTraversal`.
+    pub relay: RelayConfig,
+}
+
+/// The two HMAC access keys, base64 as in a connection string.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeysConfig {
+    /// Primary access key (base64).
+    pub primary: Option<String>,
+    /// Secondary access key (base64).
+    pub secondary: Option<String>,
+}
+
+/// STUN/TURN servers and the TURN REST shared secret.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RelayConfig {
+    /// ICE server URLs handed out, e.g. `stun:127.0.0.1:3478`, `turn:127.0.0.1:3478?transport=udp`.
+    pub urls: Vec<String>,
+    /// Secret shared with the TURN server (coturn `--static-auth-secret`); generated and stored
+    /// on first start when absent.
+    pub shared_secret: Option<String>,
+    /// Longest credential lifetime; larger requested TTLs are cut to it, as ACS does.
+    pub max_ttl_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("mediacore-service-data"),
+            listen_address: IpAddr::from([127, 0, 0, 1]),
+            https_port: 8443,
+            http_port: None,
+            public_host: None,
+            max_body_bytes: 1024 * 1024,
+            resource_location: "local".to_owned(),
+            keys: KeysConfig::default(),
+            relay: RelayConfig::default(),
+        }
+    }
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            urls: vec![
+                "stun:127.0.0.1:3478".to_owned(),
+                "turn:127.0.0.1:3478?transport=udp".to_owned(),
+                "turn:127.0.0.1:3478?transport=tcp".to_owned(),
+            ],
+            shared_secret: None,
+            max_ttl_seconds: 172_800,
+        }
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown key.
+    #[error("parsing {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error.
+        source: Box<toml::de::Error>,
+    },
+    /// An environment variable has a value of the wrong kind.
+    #[error("environment variable {name}: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads `path` (when given) and applies the environment on top.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Parses a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Applies `MEDIACORE_SERVICE_*` variables, read through `get` so tests need not touch the
+    /// process environment.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let var = |key: &str| get(&format!("{ENV_PREFIX}{key}")).filter(|v| !v.is_empty());
+        if let Some(v) = var("DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("LISTEN_ADDRESS") {
+            self.listen_address = parse_env("LISTEN_ADDRESS", &v)?;
+        }
+        if let Some(v) = var("HTTPS_PORT") {
+            self.https_port = parse_env("HTTPS_PORT", &v)?;
+        }
+        if let Some(v) = var("HTTP_PORT") {
+            self.http_port = Some(parse_env("HTTP_PORT", &v)?);
+        }
+        if let Some(v) = var("PUBLIC_HOST") {
+            self.public_host = Some(v);
+        }
+        if let Some(v) = var("MAX_BODY_BYTES") {
+            self.max_body_bytes = parse_env("MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = var("RESOURCE_LOCATION") {
+            self.resource_location = v;
+        }
+        if let Some(v) = var("PRIMARY_KEY") {
+            self.keys.primary = Some(v);
+        }
+        if let Some(v) = var("SECONDARY_KEY") {
+            self.keys.secondary = Some(v);
+        }
+        if let Some(v) = var("RELAY_URLS") {
+            self.relay.urls = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = var("RELAY_SHARED_SECRET") {
+            self.relay.shared_secret = Some(v);
+        }
+        if let Some(v) = var("RELAY_MAX_TTL_SECONDS") {
+            self.relay.max_ttl_seconds = parse_env("RELAY_MAX_TTL_SECONDS", &v)?;
+        }
+        Ok(())
+    }
+
+    /// The host clients are told to use: `public_host`, or the listen address.
+    pub fn host(&self) -> String {
+        match &self.public_host {
+            Some(h) => h.clone(),
+            None => match self.listen_address {
+                IpAddr::V6(v6) => format!("[{v6}]"),
+                IpAddr::V4(v4) => v4.to_string(),
+            },
+        }
+    }
+}
+
+fn parse_env<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| ConfigError::Env {
+        name: format!("{ENV_PREFIX}{key}"),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_then_env_override() {
+        let mut c = Config::from_toml(
+            "https_port = 9443\n[relay]\nurls = [\"turn:a:1\"]\nshared_secret = \"s\"\n",
+        )
+        .expect("valid");
+        assert_eq!(c.https_port, 9443);
+        assert_eq!(c.relay.urls, vec!["turn:a:1".to_owned()]);
+        c.apply_env(|k| match k {
+            "MEDIACORE_SERVICE_HTTPS_PORT" => Some("0".into()),
+            "MEDIACORE_SERVICE_RELAY_URLS" => Some("stun:x:1, turn:x:1".into()),
+            _ => None,
+        })
+        .expect("valid");
+        assert_eq!(c.https_port, 0);
+        assert_eq!(
+            c.relay.urls,
+            vec!["stun:x:1".to_owned(), "turn:x:1".to_owned()]
+        );
+        assert_eq!(c.relay.shared_secret.as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn unknown_key_and_bad_env_are_errors() {
+        assert!(Config::from_toml("htps_port = 1").is_err());
+        let mut c = Config::default();
+        assert!(
+            c.apply_env(|k| (k == "MEDIACORE_SERVICE_HTTPS_PORT").then(|| "x".into()))
+                .is_err()
+        );
+    }
+}

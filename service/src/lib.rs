@@ -1,0 +1,21 @@
+//! MediaCore's local service: the Azure Communication Services REST contract (identity, access
+//! tokens, relay configuration) served over HTTPS from one process with SQLite storage, so the
+//! official ACS SDKs and MediaCore's own adapters work against it unchanged.
+//!
+//! Start it with [`server::start`]; the `mediacore-service` binary does that from a TOML file
+//! and the environment ([`config::Config`]).
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod identifier;
+pub mod relay;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod storage;
+pub mod tls;
+
+pub use config::Config;
+pub use server::{RunningService, StartError, start};

@@ -1,0 +1,258 @@
+//! Starting and stopping the service: storage, keys, TLS, listeners.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::token::TokenKey;
+use crate::config::Config;
+use crate::state::{AccessKeys, AppState, RelaySettings};
+use crate::storage::{SqliteStorage, Storage, StorageError};
+use crate::{routes, tls};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Creating the data folder or binding a port.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The database.
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    /// The certificates.
+    #[error("tls: {0}")]
+    Tls(#[from] tls::TlsError),
+    /// A configured value is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The system's random source failed.
+    #[error("random source: {0}")]
+    Random(String),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartError {
+    let what = what.into();
+    move |source| StartError::Io { what, source }
+}
+
+fn random_b64(len: usize) -> Result<String, StartError> {
+    let mut buf = vec![0u8; len];
+    getrandom::fill(&mut buf).map_err(|e| StartError::Random(e.to_string()))?;
+    Ok(B64.encode(buf))
+}
+
+/// A key from the configuration, or the stored one (made on first start).
+async fn access_key(
+    storage: &dyn Storage,
+    configured: Option<&str>,
+    setting: &str,
+) -> Result<(Vec<u8>, String), StartError> {
+    let text = match configured {
+        Some(k) => k.to_owned(),
+        None => storage.setting_or_insert(setting, &random_b64(32)?).await?,
+    };
+    let bytes = B64
+        .decode(text.trim())
+        .map_err(|e| StartError::Config(format!("{setting} is not base64: {e}")))?;
+    if bytes.is_empty() {
+        return Err(StartError::Config(format!("{setting} is empty")));
+    }
+    Ok((bytes, text.trim().to_owned()))
+}
+
+/// A running service: its addresses, its credentials, and the means to stop it.
+pub struct RunningService {
+    /// The HTTPS listener's address.
+    pub https_addr: SocketAddr,
+    /// The plain-HTTP listener's address, when configured.
+    pub http_addr: Option<SocketAddr>,
+    /// `https://host:port/`.
+    pub endpoint: String,
+    /// `endpoint=https://host:port/;accesskey=<primary>`.
+    pub connection_string: String,
+    /// The secondary key's connection string.
+    pub secondary_connection_string: String,
+    /// The CA certificate clients must trust.
+    pub ca_path: PathBuf,
+    /// The shared state (keys, storage), for embedding and tests.
+    pub state: Arc<AppState>,
+    handle: Handle,
+    http_stop: Option<oneshot::Sender<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RunningService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningService")
+            .field("https_addr", &self.https_addr)
+            .field("http_addr", &self.http_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningService {
+    /// Stops accepting requests, lets those in flight finish, and waits for the listeners.
+    pub async fn shutdown(mut self) {
+        self.handle
+            .graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+        if let Some(stop) = self.http_stop.take() {
+            let _ = stop.send(());
+        }
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Starts the service described by `config` on the current tokio runtime.
+pub async fn start(config: &Config) -> Result<RunningService, StartError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(io(format!("creating {}", config.data_dir.display())))?;
+    let storage: Arc<dyn Storage> =
+        Arc::new(SqliteStorage::open(&config.data_dir.join("service.db"))?);
+
+    let resource_id = storage
+        .setting_or_insert("resource_id", &uuid::Uuid::new_v4().to_string())
+        .await?;
+    let token_key = storage
+        .setting_or_insert("token_signing_key", &random_b64(32)?)
+        .await?;
+    let token_key = TokenKey::new(
+        B64.decode(token_key)
+            .map_err(|e| StartError::Config(format!("stored token key: {e}")))?,
+    );
+    let (primary, primary_b64) = access_key(
+        storage.as_ref(),
+        config.keys.primary.as_deref(),
+        "primary_key",
+    )
+    .await?;
+    let (secondary, secondary_b64) = access_key(
+        storage.as_ref(),
+        config.keys.secondary.as_deref(),
+        "secondary_key",
+    )
+    .await?;
+    let shared_secret = match &config.relay.shared_secret {
+        Some(s) if !s.is_empty() => s.clone(),
+        _ => {
+            storage
+                .setting_or_insert("relay_shared_secret", &random_b64(24)?)
+                .await?
+        }
+    };
+    let max_ttl_secs = i64::try_from(config.relay.max_ttl_seconds)
+        .map_err(|_| StartError::Config("relay.max_ttl_seconds is too large".into()))?;
+
+    let state = Arc::new(AppState {
+        storage,
+        keys: AccessKeys {
+            primary,
+            secondary,
+            primary_b64,
+            secondary_b64,
+        },
+        token_key,
+        resource_id,
+        resource_location: config.resource_location.clone(),
+        relay: RelaySettings {
+            urls: config.relay.urls.clone(),
+            shared_secret,
+            max_ttl_secs,
+        },
+        max_body_bytes: config.max_body_bytes,
+    });
+
+    let host = config.host();
+    let mut names = vec![
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+        "localhost".to_owned(),
+    ];
+    if !config.listen_address.is_unspecified() {
+        names.push(config.listen_address.to_string());
+    }
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    let material = tls::prepare(&config.data_dir.join("tls"), &names)?;
+
+    let app = routes::router(Arc::clone(&state));
+    let mut tasks = Vec::new();
+
+    let https = std::net::TcpListener::bind((config.listen_address, config.https_port))
+        .map_err(io(format!("binding HTTPS port {}", config.https_port)))?;
+    https
+        .set_nonblocking(true)
+        .map_err(io("configuring the HTTPS listener"))?;
+    let https_addr = https
+        .local_addr()
+        .map_err(io("reading the HTTPS address"))?;
+    let handle = Handle::new();
+    let server = axum_server::from_tcp_rustls(
+        https,
+        RustlsConfig::from_config(Arc::clone(&material.server_config)),
+    )
+    .handle(handle.clone());
+    let make = app.clone().into_make_service();
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = server.serve(make).await {
+            tracing::error!("HTTPS listener stopped: {e}");
+        }
+    }));
+
+    let (http_addr, http_stop) = match config.http_port {
+        Some(port) => {
+            let listener = tokio::net::TcpListener::bind((config.listen_address, port))
+                .await
+                .map_err(io(format!("binding HTTP port {port}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(io("reading the HTTP address"))?;
+            let (tx, rx) = oneshot::channel::<()>();
+            tasks.push(tokio::spawn(async move {
+                let serve = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(
+                    async move {
+                        let _ = rx.await;
+                    },
+                );
+                if let Err(e) = serve.await {
+                    tracing::error!("HTTP listener stopped: {e}");
+                }
+            }));
+            (Some(addr), Some(tx))
+        }
+        None => (None, None),
+    };
+
+    let endpoint = format!("https://{host}:{}/", https_addr.port());
+    Ok(RunningService {
+        connection_string: format!("endpoint={endpoint};accesskey={}", state.keys.primary_b64),
+        secondary_connection_string: format!(
+            "endpoint={endpoint};accesskey={}",
+            state.keys.secondary_b64
+        ),
+        endpoint,
+        https_addr,
+        http_addr,
+        ca_path: material.ca_path,
+        state,
+        handle,
+        http_stop,
+        tasks,
+    })
+}

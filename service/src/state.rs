@@ -1,0 +1,64 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use crate::auth::token::TokenKey;
+use crate::storage::Storage;
+
+/// The two HMAC access keys (raw bytes and the base64 text of a connection string).
+#[derive(Clone)]
+pub struct AccessKeys {
+    /// Primary key bytes.
+    pub primary: Vec<u8>,
+    /// Secondary key bytes.
+    pub secondary: Vec<u8>,
+    /// Primary key, base64.
+    pub primary_b64: String,
+    /// Secondary key, base64.
+    pub secondary_b64: String,
+}
+
+impl std::fmt::Debug for AccessKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessKeys(..)")
+    }
+}
+
+/// Relay settings handed out by `/networkTraversal`.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// ICE server URLs.
+    pub urls: Vec<String>,
+    /// The TURN REST shared secret.
+    pub shared_secret: String,
+    /// Longest credential lifetime, seconds.
+    pub max_ttl_secs: i64,
+}
+
+/// Shared state of a running service.
+#[derive(Debug)]
+pub struct AppState {
+    /// Persistent state.
+    pub storage: Arc<dyn Storage>,
+    /// HMAC access keys.
+    pub keys: AccessKeys,
+    /// Key user access tokens are signed with.
+    pub token_key: TokenKey,
+    /// This resource's id (a uuid), part of every user id.
+    pub resource_id: String,
+    /// Region name written into tokens.
+    pub resource_location: String,
+    /// Relay configuration.
+    pub relay: RelaySettings,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for dyn Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Storage")
+    }
+}
+
+/// The state as handlers receive it.
+pub type SharedState = Arc<AppState>;
