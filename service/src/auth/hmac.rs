@@ -190,32 +190,32 @@ mod tests {
         );
     }
 
-    fn check(
-        auth: &str,
-        hash: &str,
-        body: &[u8],
+    /// Pins the closure's signature so its answers may outlive the name asked for.
+    fn lookup<'a, F: Fn(&str) -> Option<&'a str>>(f: F) -> F {
+        f
+    }
+
+    fn check<'a>(
+        auth: &'a str,
+        hash: &'a str,
+        body: &'a [u8],
         now: i64,
         keys: &[&[u8]],
     ) -> Result<(), HmacError> {
-        let header = |name: &str| match name {
+        let header = lookup(move |name: &str| match name {
             "x-ms-date" => Some(DATE),
             "host" => Some("contoso.local:8443"),
             "x-ms-content-sha256" => Some(hash),
             _ => None,
+        });
+        let request = SignedRequest {
+            method: "POST",
+            path_and_query: PATH,
+            authorization: auth,
+            header: &header,
+            body,
         };
-        // Leak the closure's borrow into the 'a lifetime the struct wants.
-        let header: &dyn Fn(&str) -> Option<&str> = &header;
-        verify(
-            &SignedRequest {
-                method: "POST",
-                path_and_query: PATH,
-                authorization: auth,
-                header,
-                body,
-            },
-            keys,
-            now,
-        )
+        verify(&request, keys, now)
     }
 
     #[test]

@@ -143,12 +143,11 @@ impl TokenKey {
     /// Checks the signature and expiry of `token` at `now_secs` and returns its claims.
     /// Revocation needs the user's record and is checked by the caller.
     pub fn verify(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(sig), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
-        };
+        let (signing_input, sig) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+        let (header, payload) = signing_input
+            .split_once('.')
+            .filter(|(_, p)| !p.contains('.'))
+            .ok_or(TokenError::Malformed)?;
         let header_json = B64URL.decode(header).map_err(|_| TokenError::Malformed)?;
         let header: serde_json::Value =
             serde_json::from_slice(&header_json).map_err(|_| TokenError::Malformed)?;
@@ -158,7 +157,7 @@ impl TokenKey {
         }
         let sig = B64URL.decode(sig).map_err(|_| TokenError::Malformed)?;
         let mut mac = self.mac();
-        mac.update(token[..header_len(token)].as_bytes());
+        mac.update(signing_input.as_bytes());
         mac.verify_slice(&sig).map_err(|_| TokenError::Signature)?;
         let payload = B64URL.decode(payload).map_err(|_| TokenError::Malformed)?;
         let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)?;
@@ -167,11 +166,6 @@ impl TokenKey {
         }
         Ok(claims)
     }
-}
-
-/// Length of `header.payload`, the signed part of a compact JWT.
-fn header_len(token: &str) -> usize {
-    token.rfind('.').unwrap_or(0)
 }
 
 /// Checks requested scopes: known names, at least one, no duplicates kept.
