@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 FUZZ_SECONDS ?= 30
 
-.PHONY: run test bootstrap fmt-check clippy unit pesq-check header-check c-examples fuzz-smoke bench header fuzz
+.PHONY: run test bootstrap fmt-check clippy unit pesq-check header-check c-examples fuzz-smoke bench header fuzz service-sdk
 
 # CONDITION: clean, wifi, cellular or congested (a shipped trace).
 CONDITION ?= wifi
@@ -13,7 +13,7 @@ CONDITION ?= wifi
 run: bootstrap
 	cargo run --quiet --release -p mediacore-examples --bin call-demo -- $(CONDITION)
 
-test: bootstrap fmt-check clippy pesq-check unit header-check c-examples fuzz-smoke
+test: bootstrap fmt-check clippy pesq-check unit header-check c-examples fuzz-smoke service-sdk
 	@echo "make test: all checks passed"
 
 bootstrap:
@@ -51,3 +51,8 @@ header:
 
 fuzz: bootstrap
 	scripts/fuzz-smoke.sh 600
+
+# The official Azure SDK for Python against the local service over TLS, and coturn accepting
+# its relay credentials (installs coturn and a venv at .venv-sdk when missing).
+service-sdk:
+	scripts/service-sdk-test.sh
