@@ -235,6 +235,15 @@ async fn state_survives_a_restart() {
     let ca = std::fs::read(&first.ca_path).expect("ca");
     let resource = first.state.resource_id.clone();
     let key = first.state.keys.primary.clone();
+    let claims = mediacore_service::auth::token::Claims::new(
+        &format!("8:acs:{resource}_00000000-0000-4000-8000-000000000001"),
+        &["chat".to_owned()],
+        clock::now_ms(),
+        60,
+        &resource,
+        "local",
+    );
+    let token = first.state.token_key.issue(&claims);
     first.shutdown().await;
 
     let second = mediacore_service::start(&cfg).await.expect("restart");
@@ -246,5 +255,13 @@ async fn state_survives_a_restart() {
     assert_eq!(second.state.resource_id, resource);
     assert_eq!(second.state.keys.primary, key, "generated keys are kept");
     assert_ne!(second.connection_string, conn, "new port, same key");
+    assert!(
+        second
+            .state
+            .token_key
+            .verify(&token, clock::now_secs())
+            .is_ok(),
+        "tokens stay valid across a restart"
+    );
     second.shutdown().await;
 }

@@ -149,7 +149,9 @@ pub fn verify(req: &SignedRequest<'_>, keys: &[&[u8]], now_secs: i64) -> Result<
     let host_pos = names.iter().position(|n| n == "host");
     let alt = host_pos.map(|i| {
         let mut v: Vec<String> = values.iter().map(|s| (*s).to_owned()).collect();
-        v[i].push('/');
+        if let Some(h) = v.get_mut(i) {
+            h.push('/');
+        }
         let refs: Vec<&str> = v.iter().map(String::as_str).collect();
         string_to_sign(req.method, req.path_and_query, &refs)
     });
