@@ -6,6 +6,8 @@
 #   pip:  azure-communication-identity 1.5.0, azure-communication-networktraversal 1.1.0b2
 #         in .venv-sdk
 #
+# A service-principal TokenCredential (HS256 under a configured issuer key) is checked too.
+#
 # Steps: build and start mediacore-service on 127.0.0.1 (HTTPS on a free port, fresh data dir),
 # trust its generated CA through REQUESTS_CA_BUNDLE/SSL_CERT_FILE, run scripts/service_sdk_test.py
 # with the printed connection string, then allocate on a local coturn with the issued
@@ -86,6 +88,10 @@ PY
 )
 [ -n "$TURN_PORT" ] || die "no free port for coturn"
 SECRET="sdk-test-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
+# The service principal's issuer and key (the local stand-in for Entra ID), shared with the SDK test.
+export MEDIACORE_SERVICE_ENTRA_ISSUER="https://login.mediacore.test/sdk-test/v2.0"
+MEDIACORE_SERVICE_ENTRA_KEY="$(python3 -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')"
+export MEDIACORE_SERVICE_ENTRA_KEY
 
 turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port="$TURN_PORT" \
   --min-port=49300 --max-port=49399 --use-auth-secret --static-auth-secret="$SECRET" \

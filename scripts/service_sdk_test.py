@@ -7,7 +7,10 @@ Ends with the line "sdk: N passed, M failed" and exits non-zero on any failure.
 """
 
 import base64
+import hashlib
+import hmac
 import json
+import os
 import re
 import sys
 import time
@@ -21,6 +24,7 @@ from azure.communication.identity import (
 )
 from azure.communication.identity._shared.user_credential import CommunicationTokenCredential
 from azure.communication.networktraversal import CommunicationRelayClient, RouteType
+from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
 CONN, RELAY_OUT = sys.argv[1], sys.argv[2]
@@ -162,6 +166,29 @@ def _():
         assert e.error is not None and e.error.code == "Denied", e.error
         return
     raise AssertionError("wrong key accepted")
+
+
+class LocalEntraCredential:
+    """A service principal's TokenCredential for the issuer the service was configured with
+    (MEDIACORE_SERVICE_ENTRA_ISSUER/_KEY), standing in for Entra ID."""
+
+    def get_token(self, *scopes, **kwargs):
+        assert scopes == ("https://communication.azure.com//.default",), scopes
+        now = int(time.time())
+        b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+        header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        payload = b64(json.dumps({"iss": os.environ["MEDIACORE_SERVICE_ENTRA_ISSUER"],
+                                  "aud": "https://communication.azure.com", "nbf": now, "exp": now + 3600}).encode())
+        key = base64.b64decode(os.environ["MEDIACORE_SERVICE_ENTRA_KEY"])
+        sig = b64(hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+        return AccessToken(f"{header}.{payload}.{sig}", now + 3600)
+
+
+@check("identity client with a service-principal TokenCredential")
+def _():
+    client = CommunicationIdentityClient(ENDPOINT, LocalEntraCredential())
+    user, token = client.create_user_and_token(scopes=["chat"])
+    client.delete_user(user)
 
 
 passed = sum(ok for _, ok in results)

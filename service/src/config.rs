@@ -30,6 +30,18 @@ pub struct Config {
     pub keys: KeysConfig,
     /// Relay (STUN/TURN) configuration handed out by `/networkTraversal`.
     pub relay: RelayConfig,
+    /// The issuer of service-principal bearer tokens (the local stand-in for Entra ID).
+    pub entra: EntraConfig,
+}
+
+/// Service-principal tokens: HS256 JWTs with `iss` = `issuer`, signed with `key`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EntraConfig {
+    /// The `iss` value tokens must carry.
+    pub issuer: Option<String>,
+    /// The HMAC key (base64) tokens are signed with.
+    pub key: Option<String>,
 }
 
 /// The two HMAC access keys, base64 as in a connection string.
@@ -67,6 +79,7 @@ impl Default for Config {
             resource_location: "local".to_owned(),
             keys: KeysConfig::default(),
             relay: RelayConfig::default(),
+            entra: EntraConfig::default(),
         }
     }
 }
@@ -183,6 +196,12 @@ impl Config {
         }
         if let Some(v) = var("RELAY_SHARED_SECRET") {
             self.relay.shared_secret = Some(v);
+        }
+        if let Some(v) = var("ENTRA_ISSUER") {
+            self.entra.issuer = Some(v);
+        }
+        if let Some(v) = var("ENTRA_KEY") {
+            self.entra.key = Some(v);
         }
         if let Some(v) = var("RELAY_MAX_TTL_SECONDS") {
             self.relay.max_ttl_seconds = parse_env("RELAY_MAX_TTL_SECONDS", &v)?;

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::auth::entra::EntraVerifier;
 use crate::auth::token::TokenKey;
 use crate::config::Config;
 use crate::state::{AccessKeys, AppState, RelaySettings};
@@ -156,6 +157,26 @@ pub async fn start(config: &Config) -> Result<RunningService, StartError> {
     let max_ttl_secs = i64::try_from(config.relay.max_ttl_seconds)
         .map_err(|_| StartError::Config("relay.max_ttl_seconds is too large".into()))?;
 
+    let entra = match (&config.entra.issuer, &config.entra.key) {
+        (None, None) => None,
+        (Some(issuer), Some(key)) => {
+            let key = B64
+                .decode(key.trim())
+                .map_err(|e| StartError::Config(format!("entra.key is not base64: {e}")))?;
+            if key.len() < 16 {
+                return Err(StartError::Config(
+                    "entra.key must be at least 16 bytes".into(),
+                ));
+            }
+            Some(EntraVerifier::new(issuer.clone(), key))
+        }
+        _ => {
+            return Err(StartError::Config(
+                "entra.issuer and entra.key go together".into(),
+            ));
+        }
+    };
+
     let state = Arc::new(AppState {
         storage,
         keys: AccessKeys {
@@ -172,6 +193,7 @@ pub async fn start(config: &Config) -> Result<RunningService, StartError> {
             shared_secret,
             max_ttl_secs,
         },
+        entra,
         max_body_bytes: config.max_body_bytes,
     });
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::entra::EntraVerifier;
 use crate::auth::token::TokenKey;
 use crate::storage::Storage;
 
@@ -50,6 +51,8 @@ pub struct AppState {
     pub resource_location: String,
     /// Relay configuration.
     pub relay: RelaySettings,
+    /// Service-principal tokens, when an issuer is configured.
+    pub entra: Option<EntraVerifier>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
 }

@@ -264,3 +264,35 @@ async fn client_request_id_is_echoed() {
         "0f8fad5b-d9cb-469f-a165-70867728950e"
     );
 }
+
+fn entra_token(key: &[u8], iss: &str, aud: &str, exp_in: i64) -> String {
+    let payload = serde_json::json!({
+        "iss": iss, "aud": aud, "exp": clock::now_secs() + exp_in, "nbf": clock::now_secs() - 10,
+        "oid": "00000000-0000-4000-8000-0000000000aa",
+    });
+    mediacore_service::auth::token::TokenKey::new(key.to_vec())
+        .sign_payload(payload.to_string().as_bytes())
+}
+
+#[tokio::test]
+async fn service_principal_token_manages_identities() {
+    let t = TestService::start().await;
+    let aud = mediacore_service::auth::entra::AUDIENCE;
+    let good = entra_token(&ENTRA_KEY, ENTRA_ISSUER, aud, 600);
+    let (s, v) = t.bearer(Method::POST, &create_path(), &good, BODY).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = t.bearer(Method::POST, &relay_path(), &good, b"").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    for bad in [
+        entra_token(&[9; 32], ENTRA_ISSUER, aud, 600),
+        entra_token(&ENTRA_KEY, ENTRA_ISSUER, "https://graph.microsoft.com", 600),
+        entra_token(&ENTRA_KEY, ENTRA_ISSUER, aud, -1),
+        // Signed with the right key but naming another issuer: treated as a user token, refused.
+        entra_token(&ENTRA_KEY, "https://elsewhere/", aud, 600),
+    ] {
+        let (s, v) = t.bearer(Method::POST, &create_path(), &bad, BODY).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    }
+    assert_eq!(t.user_count(), 1);
+}

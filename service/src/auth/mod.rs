@@ -4,6 +4,7 @@
 //! since the content hash covers it), checks the credentials and hands the handler the body and
 //! a [`Caller`]. Handlers then say what they require: the access key, or a token scope.
 
+pub mod entra;
 pub mod hmac;
 pub mod token;
 
@@ -23,15 +24,17 @@ use crate::state::SharedState;
 pub enum Caller {
     /// Signed with the primary or secondary access key: full rights on the resource.
     AccessKey,
+    /// A service principal's bearer token from the configured issuer: the access key's rights.
+    ServicePrincipal,
     /// A user access token issued by this service.
     User(token::Claims),
 }
 
 impl Caller {
-    /// Allows only the access key (resource management, e.g. identity).
+    /// Allows only the access key or a service principal (resource management, e.g. identity).
     pub fn require_access_key(&self) -> Result<(), ApiError> {
         match self {
-            Caller::AccessKey => Ok(()),
+            Caller::AccessKey | Caller::ServicePrincipal => Ok(()),
             Caller::User(_) => Err(ApiError::forbidden(
                 "This operation needs the resource's access key, not a user access token.",
             )),
@@ -41,7 +44,7 @@ impl Caller {
     /// Allows the access key, or a user token carrying one of `scopes`.
     pub fn require_any_scope(&self, scopes: &[&str]) -> Result<(), ApiError> {
         match self {
-            Caller::AccessKey => Ok(()),
+            Caller::AccessKey | Caller::ServicePrincipal => Ok(()),
             Caller::User(c) if scopes.iter().any(|s| c.has_scope(s)) => Ok(()),
             Caller::User(_) => Err(ApiError::forbidden(format!(
                 "The access token lacks the scope this operation needs ({}).",
@@ -124,9 +127,25 @@ async fn identify(state: &SharedState, parts: &Parts, body: &Bytes) -> Result<Ca
     }
 
     if let Some(jwt) = authorization.strip_prefix("Bearer ") {
+        let jwt = jwt.trim();
+        // A token naming the configured issuer is a service principal's; any other bearer
+        // token must be one of our user tokens.
+        if let Some(entra) = &state.entra {
+            let iss = token::unverified_payload(jwt)
+                .and_then(|p| p.get("iss").and_then(|i| i.as_str()).map(str::to_owned));
+            if iss.as_deref() == Some(entra.issuer()) {
+                return match entra.verify(jwt, clock::now_secs()) {
+                    Ok(()) => Ok(Caller::ServicePrincipal),
+                    Err(e) => {
+                        tracing::info!("service-principal token refused: {e}");
+                        Err(ApiError::denied())
+                    }
+                };
+            }
+        }
         let claims = state
             .token_key
-            .verify(jwt.trim(), clock::now_secs())
+            .verify(jwt, clock::now_secs())
             .map_err(|e| {
                 tracing::info!("bearer token refused: {e}");
                 ApiError::denied()

@@ -132,7 +132,11 @@ impl TokenKey {
     /// Signs `claims` into a compact JWT.
     pub fn issue(&self, claims: &Claims) -> String {
         // Serialising a struct of strings and integers cannot fail.
-        let payload = serde_json::to_vec(claims).unwrap_or_default();
+        self.sign_payload(&serde_json::to_vec(claims).unwrap_or_default())
+    }
+
+    /// Signs any JSON payload into a compact HS256 JWT.
+    pub fn sign_payload(&self, payload: &[u8]) -> String {
         let signing_input = format!("{}.{}", B64URL.encode(HEADER), B64URL.encode(payload));
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
@@ -143,6 +147,16 @@ impl TokenKey {
     /// Checks the signature and expiry of `token` at `now_secs` and returns its claims.
     /// Revocation needs the user's record and is checked by the caller.
     pub fn verify(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
+        let payload = self.verify_signature(token)?;
+        let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)?;
+        if claims.exp <= now_secs {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+
+    /// Checks that `token` is an HS256 JWT signed with this key and returns its payload bytes.
+    pub fn verify_signature(&self, token: &str) -> Result<Vec<u8>, TokenError> {
         let (signing_input, sig) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
         let (header, payload) = signing_input
             .split_once('.')
@@ -151,7 +165,7 @@ impl TokenKey {
         let header_json = B64URL.decode(header).map_err(|_| TokenError::Malformed)?;
         let header: serde_json::Value =
             serde_json::from_slice(&header_json).map_err(|_| TokenError::Malformed)?;
-        // Only our algorithm: refusing anything else closes the "alg: none" door.
+        // Only HS256: refusing anything else closes the "alg: none" door.
         if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
             return Err(TokenError::Signature);
         }
@@ -159,13 +173,14 @@ impl TokenKey {
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
         mac.verify_slice(&sig).map_err(|_| TokenError::Signature)?;
-        let payload = B64URL.decode(payload).map_err(|_| TokenError::Malformed)?;
-        let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)?;
-        if claims.exp <= now_secs {
-            return Err(TokenError::Expired);
-        }
-        Ok(claims)
+        B64URL.decode(payload).map_err(|_| TokenError::Malformed)
     }
+}
+
+/// The payload of a compact JWT, not verified: only to choose which verifier applies.
+pub fn unverified_payload(token: &str) -> Option<serde_json::Value> {
+    let payload = token.split('.').nth(1)?;
+    serde_json::from_slice(&B64URL.decode(payload).ok()?).ok()
 }
 
 /// Checks requested scopes: known names, at least one, no duplicates kept.

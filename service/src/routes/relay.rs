@@ -96,7 +96,7 @@ async fn network_traversal(
             ));
         }
         (Caller::User(claims), _) => claims.user_id(),
-        (Caller::AccessKey, Some(id)) => {
+        (Caller::AccessKey | Caller::ServicePrincipal, Some(id)) => {
             let known = identifier::is_user_of(&id, &state.resource_id)
                 && state.storage.user(&id).await?.is_some();
             if !known {
@@ -107,7 +107,9 @@ async fn network_traversal(
             id
         }
         // Without a user the TURN username still needs a distinct name after the expiry.
-        (Caller::AccessKey, None) => format!("anonymous-{}", uuid::Uuid::new_v4()),
+        (Caller::AccessKey | Caller::ServicePrincipal, None) => {
+            format!("anonymous-{}", uuid::Uuid::new_v4())
+        }
     };
 
     let expiry = clock::now_secs() + ttl;

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use mediacore_service::auth::hmac;
-use mediacore_service::config::{KeysConfig, RelayConfig};
+use mediacore_service::config::{EntraConfig, KeysConfig, RelayConfig};
 use mediacore_service::{Config, RunningService};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -15,6 +15,8 @@ use serde_json::Value;
 pub const PRIMARY: [u8; 32] = [1; 32];
 pub const SECONDARY: [u8; 32] = [2; 32];
 pub const RELAY_SECRET: &str = "test-relay-secret";
+pub const ENTRA_ISSUER: &str = "https://login.mediacore.test/tenant/v2.0";
+pub const ENTRA_KEY: [u8; 32] = [3; 32];
 pub const MAX_BODY: usize = 16 * 1024;
 pub const IDENTITY_API: &str = "api-version=2023-10-01";
 pub const RELAY_API: &str = "api-version=2022-03-01-preview";
@@ -40,6 +42,10 @@ pub fn config(dir: &std::path::Path) -> Config {
             urls: vec!["stun:127.0.0.1:3478".into(), "turn:127.0.0.1:3478".into()],
             shared_secret: Some(RELAY_SECRET.to_owned()),
             max_ttl_seconds: 3600,
+        },
+        entra: EntraConfig {
+            issuer: Some(ENTRA_ISSUER.to_owned()),
+            key: Some(B64.encode(ENTRA_KEY)),
         },
         ..Config::default()
     }
