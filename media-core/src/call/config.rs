@@ -56,8 +56,9 @@ pub struct AudioCallConfig {
     pub encoder: OpusEncoderConfig,
     /// The receive side's jitter buffer; `jitter.channels` is what is played.
     pub jitter: JitterBufferConfig,
-    /// SRTP keys.
-    pub srtp: SrtpKeys,
+    /// SRTP keys; `None` when they come later from DTLS
+    /// ([`NetworkSide::set_srtp_keys`](super::NetworkSide::set_srtp_keys)).
+    pub srtp: Option<SrtpKeys>,
     /// Time between RTCP reports.
     pub rtcp_interval: Duration,
     /// Capture audio the rings between the audio side and the network side hold, ms.
@@ -67,6 +68,14 @@ pub struct AudioCallConfig {
 impl AudioCallConfig {
     /// A configuration with WebRTC's usual values and the given SSRC, CNAME and keys.
     pub fn new(ssrc: u32, cname: &str, srtp: SrtpKeys) -> Self {
+        Self {
+            srtp: Some(srtp),
+            ..Self::keyed_later(ssrc, cname)
+        }
+    }
+
+    /// The same, with SRTP keys to come from DTLS once the transport connects.
+    pub fn keyed_later(ssrc: u32, cname: &str) -> Self {
         Self {
             ssrc,
             payload_type: 111,
@@ -81,7 +90,7 @@ impl AudioCallConfig {
                 ..OpusEncoderConfig::default()
             },
             jitter: JitterBufferConfig::default(),
-            srtp,
+            srtp: None,
             rtcp_interval: Duration::from_secs(1),
             ring_ms: 200,
         }

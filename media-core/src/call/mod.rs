@@ -13,8 +13,11 @@ pub mod emodel;
 mod network_side;
 mod packet;
 mod reception;
+pub mod sdp;
+pub mod session;
 pub mod simulated;
 mod stats;
+pub mod udp;
 
 use std::time::{Duration, Instant};
 
@@ -58,6 +61,9 @@ pub enum CallError {
     /// An RTP packet carried a payload type this call did not negotiate.
     #[error("RTP payload type {0} is not the call's audio payload type")]
     UnexpectedPayloadType(u8),
+    /// SRTP has no keys yet (DTLS has not finished).
+    #[error("SRTP is not keyed yet (DTLS has not finished)")]
+    NotKeyed,
     /// The ring to the audio side was full: the audio thread is not running.
     #[error("the audio side is not draining received packets (ring full)")]
     RingFull,

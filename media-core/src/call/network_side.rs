@@ -9,7 +9,7 @@ use ringbuf::traits::{Consumer, Observer, Producer};
 use ringbuf::{HeapCons, HeapProd};
 
 use super::CallError;
-use super::config::AudioCallConfig;
+use super::config::{AudioCallConfig, SrtpKeys};
 use super::packet::ReceivedPacket;
 use super::reception::Reception;
 use super::stats::{CallStats, mos_estimate};
@@ -25,6 +25,13 @@ use crate::srtp::SrtpContext;
 
 /// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+fn srtp_contexts(keys: &SrtpKeys) -> Result<(SrtpContext, SrtpContext), CallError> {
+    Ok((
+        SrtpContext::new(keys.profile, &keys.send_key, &keys.send_salt)?,
+        SrtpContext::new(keys.profile, &keys.receive_key, &keys.receive_salt)?,
+    ))
+}
 
 /// What [`NetworkSide::receive`] did with a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +51,10 @@ pub struct NetworkSide {
     encoder: OpusEncoder,
     frame: Vec<i16>,
     encoded: [u8; MAX_PACKET],
-    srtp_out: SrtpContext,
-    srtp_in: SrtpContext,
+    /// None until keys are set: nothing is sent or accepted before.
+    srtp_out: Option<SrtpContext>,
+    srtp_in: Option<SrtpContext>,
+    unkeyed_frames: u64,
     sequence: u16,
     timestamp: u32,
     /// Time of capture of the next frame's first sample, for SR timing.
@@ -85,9 +94,13 @@ impl NetworkSide {
         now: Instant,
         unix_time: Duration,
     ) -> Result<Self, CallError> {
-        let keys = &config.srtp;
-        let srtp_out = SrtpContext::new(keys.profile, &keys.send_key, &keys.send_salt)?;
-        let srtp_in = SrtpContext::new(keys.profile, &keys.receive_key, &keys.receive_salt)?;
+        let (srtp_out, srtp_in) = match &config.srtp {
+            Some(keys) => {
+                let (out, inbound) = srtp_contexts(keys)?;
+                (Some(out), Some(inbound))
+            }
+            None => (None, None),
+        };
         let encoder = OpusEncoder::new(config.encoder)?;
         let frame = vec![0; encoder.frame_len()];
         let secs = unix_time.as_secs() + NTP_UNIX_OFFSET;
@@ -106,6 +119,7 @@ impl NetworkSide {
             encoded: [0; MAX_PACKET],
             srtp_out,
             srtp_in,
+            unkeyed_frames: 0,
             sequence,
             timestamp,
             packets_sent: 0,
@@ -132,6 +146,25 @@ impl NetworkSide {
         self.ntp_epoch + ((d.as_secs() << 32) | frac)
     }
 
+    /// Keys SRTP (once DTLS has exported them, or again after a re-key): from now on
+    /// captured audio is sent and received packets are accepted.
+    pub fn set_srtp_keys(&mut self, keys: &SrtpKeys) -> Result<(), CallError> {
+        let (out, inbound) = srtp_contexts(keys)?;
+        self.srtp_out = Some(out);
+        self.srtp_in = Some(inbound);
+        Ok(())
+    }
+
+    /// Sets the negotiated Opus payload type, sent and expected.
+    pub fn set_payload_type(&mut self, payload_type: u8) {
+        self.config.payload_type = payload_type;
+    }
+
+    /// Captured 10/20 ms frames dropped because SRTP had no keys yet.
+    pub fn unkeyed_frames(&self) -> u64 {
+        self.unkeyed_frames
+    }
+
     /// When [`poll_transmit`](Self::poll_transmit) next has something time-driven to send
     /// (the next RTCP report); captured audio is sent as soon as it is there.
     pub fn next_deadline(&self) -> Instant {
@@ -145,6 +178,18 @@ impl NetworkSide {
         now: Instant,
         out: &mut [u8],
     ) -> Result<Option<usize>, CallError> {
+        // Keep the statistics ring drained: the audio side skips a snapshot when it is full.
+        while let Some(s) = self.stats_in.try_pop() {
+            self.last_jitter = s;
+        }
+        let Some(srtp_out) = self.srtp_out.as_mut() else {
+            // No keys yet (DTLS still running): what is captured now is dropped whole.
+            while self.capture.occupied_len() >= self.frame.len() {
+                self.capture.pop_slice(&mut self.frame);
+                self.unkeyed_frames += 1;
+            }
+            return Ok(None);
+        };
         while self.capture.occupied_len() >= self.frame.len() {
             self.capture.pop_slice(&mut self.frame);
             let n = self.encoder.encode(&self.frame, &mut self.encoded)?;
@@ -166,7 +211,7 @@ impl NetworkSide {
                 ..RtpHeader::default()
             };
             let len = write_packet(&header, &self.encoded[..n], 0, out)?;
-            let len = self.srtp_out.protect_rtp(out, len)?;
+            let len = srtp_out.protect_rtp(out, len)?;
             self.sequence = self.sequence.wrapping_add(1);
             self.packets_sent += 1;
             self.octets_sent += n as u64;
@@ -175,7 +220,10 @@ impl NetworkSide {
         if now >= self.next_report {
             self.next_report = now + self.config.rtcp_interval;
             let len = self.write_report(now, out)?;
-            let len = self.srtp_out.protect_rtcp(out, len)?;
+            let Some(srtp_out) = self.srtp_out.as_mut() else {
+                return Ok(None);
+            };
+            let len = srtp_out.protect_rtcp(out, len)?;
             self.rtcp_sent += 1;
             return Ok(Some(len));
         }
@@ -228,7 +276,11 @@ impl NetworkSide {
         if is_rtcp {
             return self.receive_rtcp(now, datagram);
         }
-        let len = match self.srtp_in.unprotect_rtp(datagram) {
+        let Some(srtp_in) = self.srtp_in.as_mut() else {
+            self.unauthenticated += 1;
+            return Err(CallError::NotKeyed);
+        };
+        let len = match srtp_in.unprotect_rtp(datagram) {
             Ok(len) => len,
             Err(e) => {
                 self.unauthenticated += 1;
@@ -272,7 +324,11 @@ impl NetworkSide {
     }
 
     fn receive_rtcp(&mut self, now: Instant, datagram: &mut [u8]) -> Result<Received, CallError> {
-        let len = match self.srtp_in.unprotect_rtcp(datagram) {
+        let Some(srtp_in) = self.srtp_in.as_mut() else {
+            self.unauthenticated += 1;
+            return Err(CallError::NotKeyed);
+        };
+        let len = match srtp_in.unprotect_rtcp(datagram) {
             Ok(len) => len,
             Err(e) => {
                 self.unauthenticated += 1;
