@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 FUZZ_SECONDS ?= 30
 
-.PHONY: run test bootstrap fmt-check clippy unit pesq-check header-check c-examples fuzz-smoke bench header fuzz service-sdk
+.PHONY: run test bootstrap fmt-check clippy unit pesq-check header-check c-examples fuzz-smoke bench header fuzz service-sdk chromium-interop
 
 # CONDITION: clean, wifi, cellular or congested (a shipped trace).
 CONDITION ?= wifi
@@ -13,7 +13,7 @@ CONDITION ?= wifi
 run: bootstrap
 	cargo run --quiet --release -p mediacore-examples --bin call-demo -- $(CONDITION)
 
-test: bootstrap fmt-check clippy pesq-check unit header-check c-examples fuzz-smoke service-sdk
+test: bootstrap fmt-check clippy pesq-check unit chromium-interop header-check c-examples fuzz-smoke service-sdk
 	@echo "make test: all checks passed"
 
 bootstrap:
@@ -32,6 +32,11 @@ unit:
 # The PESQ scorer the call tests rely on, checked on its own first (about 3 s).
 pesq-check:
 	scripts/test-pesq.sh
+
+# WebRTC calls with headless Chromium (both offerer roles, PESQ both ways), run inside a
+# network namespace holding only loopback (needs root for unshare).
+chromium-interop:
+	scripts/test-chromium.sh
 
 header-check:
 	scripts/check-header.sh

@@ -27,11 +27,7 @@ fn options(ssrc: u32, cname: &str) -> CallOptions {
     o
 }
 
-async fn wait_for_state(
-    call: &mut Call,
-    wanted: TransportState,
-    within: Duration,
-) -> Vec<CallEvent> {
+async fn wait_for_state(call: &Call, wanted: TransportState, within: Duration) -> Vec<CallEvent> {
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + within;
     loop {
@@ -50,17 +46,17 @@ async fn wait_for_state(
 }
 
 async fn connected_pair() -> (Call, AudioSide, Call, AudioSide) {
-    let (mut a, audio_a) = Call::new(options(0x1111_0001, "engine-a"))
+    let (a, audio_a) = Call::new(options(0x1111_0001, "engine-a"))
         .await
         .expect("call a");
-    let (mut b, audio_b) = Call::new(options(0x2222_0002, "engine-b"))
+    let (b, audio_b) = Call::new(options(0x2222_0002, "engine-b"))
         .await
         .expect("call b");
     let offer = a.create_offer().await.expect("offer");
     let answer = b.accept_offer(&offer).await.expect("answer");
     a.accept_answer(&answer).await.expect("accept answer");
-    let events_a = wait_for_state(&mut a, TransportState::Connected, Duration::from_secs(10)).await;
-    wait_for_state(&mut b, TransportState::Connected, Duration::from_secs(10)).await;
+    let events_a = wait_for_state(&a, TransportState::Connected, Duration::from_secs(10)).await;
+    wait_for_state(&b, TransportState::Connected, Duration::from_secs(10)).await;
     assert!(
         events_a
             .iter()
@@ -163,9 +159,9 @@ async fn engines_talk_over_udp_with_simulator_quality() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hang_up_closes_the_peer() {
-    let (a, _audio_a, mut b, _audio_b) = connected_pair().await;
+    let (a, _audio_a, b, _audio_b) = connected_pair().await;
     a.hang_up().await.expect("hang up");
-    wait_for_state(&mut b, TransportState::Closed, Duration::from_secs(5)).await;
+    wait_for_state(&b, TransportState::Closed, Duration::from_secs(5)).await;
     assert_eq!(a.create_offer().await, Err(UdpCallError::Ended));
 }
 

@@ -106,7 +106,9 @@ enum Command {
 #[derive(Debug)]
 pub struct Call {
     commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<CallEvent>,
+    // Behind a lock so the handle can be shared (`&self` everywhere); only event readers
+    // take it, never the media path.
+    events: tokio::sync::Mutex<mpsc::UnboundedReceiver<CallEvent>>,
     local_addrs: Vec<SocketAddr>,
 }
 
@@ -149,7 +151,7 @@ impl Call {
         Ok((
             Self {
                 commands,
-                events,
+                events: tokio::sync::Mutex::new(events),
                 local_addrs,
             },
             audio,
@@ -202,13 +204,13 @@ impl Call {
 
     /// Waits for the next event; `None` once the call's task has ended and every event has
     /// been read.
-    pub async fn next_event(&mut self) -> Option<CallEvent> {
-        self.events.recv().await
+    pub async fn next_event(&self) -> Option<CallEvent> {
+        self.events.lock().await.recv().await
     }
 
-    /// The next event if one is waiting.
-    pub fn try_event(&mut self) -> Option<CallEvent> {
-        self.events.try_recv().ok()
+    /// The next event if one is waiting (and no other reader holds the events).
+    pub fn try_event(&self) -> Option<CallEvent> {
+        self.events.try_lock().ok()?.try_recv().ok()
     }
 
     /// Hangs up (DTLS close_notify to the peer) and ends the call's task.

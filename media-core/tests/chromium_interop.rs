@@ -1,0 +1,324 @@
+//! WebRTC interop with headless Chromium, both offerer roles: Chromium's fake microphone
+//! plays a speech sample to MediaCore, which scores what it heard with PESQ; MediaCore sends
+//! the other sample to Chromium, whose page records it (PESQ) and reports getStats.
+//!
+//! Chromium only gathers loopback candidates with `--allow-loopback-in-peer-connection`, and
+//! on a host with other interfaces its checks then come from those addresses too. So these
+//! tests run in a network namespace holding only `lo`: `scripts/test-chromium.sh` (part of
+//! `make test`) starts them there. Elsewhere they refuse to run, with that instruction.
+
+#[path = "support/pesq.rs"]
+mod pesq;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Html;
+use axum::routing::{get, post};
+use media_core::audio::wav::{read_wav, write_wav};
+use media_core::call::AudioSide;
+use media_core::call::session::SessionEvent;
+use media_core::call::udp::{Call, CallEvent, CallOptions};
+use media_core::net::transport::TransportState;
+use tokio::sync::{Mutex, mpsc};
+
+const PAGE: &str = include_str!("chromium/call.html");
+
+/// Chromium runs one at a time: two at once on a 2-core machine starve each other's audio.
+static SERIAL: Mutex<()> = Mutex::const_new(());
+
+/// What the page sends back.
+enum FromPage {
+    Recording(Vec<u8>),
+    Report(String),
+}
+
+struct Shared {
+    call: Arc<Call>,
+    to_test: mpsc::UnboundedSender<FromPage>,
+}
+
+type AppState = Arc<Shared>;
+
+async fn page() -> Html<&'static str> {
+    Html(PAGE)
+}
+
+async fn chromium_offers(State(s): State<AppState>, body: String) -> (StatusCode, String) {
+    match s.call.accept_offer(&body).await {
+        Ok(answer) => (StatusCode::OK, answer),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn mediacore_offers(State(s): State<AppState>) -> (StatusCode, String) {
+    match s.call.create_offer().await {
+        Ok(offer) => (StatusCode::OK, offer),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn chromium_answers(State(s): State<AppState>, body: String) -> (StatusCode, String) {
+    match s.call.accept_answer(&body).await {
+        Ok(()) => (StatusCode::OK, String::new()),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn page_log(body: String) {
+    println!("page: {body}");
+}
+
+async fn recording(State(s): State<AppState>, body: Bytes) {
+    let _ = s.to_test.send(FromPage::Recording(body.to_vec()));
+}
+
+async fn report(State(s): State<AppState>, body: String) {
+    let _ = s.to_test.send(FromPage::Report(body));
+}
+
+fn require_namespace() {
+    // /proc/net/dev lists this network namespace's interfaces (sysfs may show the host's).
+    let dev = std::fs::read_to_string("/proc/net/dev").expect("read /proc/net/dev");
+    let interfaces: Vec<String> = dev
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|name| name.trim().to_owned())
+        .collect();
+    assert!(
+        interfaces == ["lo"],
+        "interfaces {interfaces:?}: the Chromium tests need a network namespace with only `lo` \
+         (run scripts/test-chromium.sh, which starts them under `unshare -n`)"
+    );
+}
+
+fn launch_chromium(url: &str, microphone: &std::path::Path, profile: &std::path::Path) -> Child {
+    // Chromium refuses a file path with `..` in it, and then captures silence.
+    let microphone = microphone.canonicalize().expect("speech sample path");
+    Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--allow-loopback-in-peer-connection",
+            "--autoplay-policy=no-user-gesture-required",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!(
+            "--use-file-for-fake-audio-capture={}%noloop",
+            microphone.display()
+        ))
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium (installed by scripts/bootstrap.sh)")
+}
+
+/// Plays `speech` into MediaCore and records its playout, 10 ms a tick in real time.
+fn talk(mut side: AudioSide, speech: &[i16], ticks: usize) -> Vec<i16> {
+    let mut heard = Vec::with_capacity(ticks * 480);
+    let mut out = [0i16; 480];
+    let start = Instant::now();
+    for tick in 0..ticks {
+        let due = start + Duration::from_millis(10 * tick as u64);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let mut frame = [0i16; 480];
+        let at = tick * 480;
+        if at < speech.len() {
+            let n = (speech.len() - at).min(480);
+            frame[..n].copy_from_slice(&speech[at..at + n]);
+        }
+        side.process(Instant::now(), &frame, &mut out)
+            .expect("audio tick");
+        heard.extend_from_slice(&out);
+    }
+    heard
+}
+
+async fn wait_connected(call: &Call, within: Duration) -> Vec<CallEvent> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, call.next_event()).await {
+            Ok(Some(event)) => {
+                let done =
+                    event == CallEvent::Session(SessionEvent::State(TransportState::Connected));
+                seen.push(event);
+                if done {
+                    return seen;
+                }
+            }
+            Ok(None) => panic!("call ended before connecting: {seen:?}"),
+            Err(_) => panic!("not connected within {within:?}: {seen:?}"),
+        }
+    }
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn interop(chromium_offers_first: bool) {
+    require_namespace();
+    let _serial = SERIAL.lock().await;
+    let role = if chromium_offers_first {
+        "offer"
+    } else {
+        "answer"
+    };
+    let mut options = CallOptions::new(0x5eed_0001, "mediacore-interop");
+    options.bind = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
+    let (call, audio) = Call::new(options).await.expect("call");
+    let call = Arc::new(call);
+    let (to_test, mut from_page) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        call: call.clone(),
+        to_test,
+    });
+    let app = Router::new()
+        .route("/", get(page))
+        .route("/offer", post(chromium_offers).get(mediacore_offers))
+        .route("/answer", post(chromium_answers))
+        .route("/log", post(page_log))
+        .route("/recording", post(recording))
+        .route("/report", post(report))
+        .with_state(shared);
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0))
+            .await
+            .expect("bind the test server");
+    let port = listener.local_addr().expect("server address").port();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let speech_to_chromium = read_wav(pesq::speech_a()).expect("speech a").samples;
+    let speech_ms = speech_to_chromium.len() as u64 / 48;
+    let dir = pesq::root().join(format!("target/call-tests/chromium-{role}"));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let url = format!(
+        "http://127.0.0.1:{port}/?role={role}&listen_ms={}",
+        speech_ms + 2500
+    );
+    let _chromium = KillOnDrop(launch_chromium(
+        &url,
+        &pesq::speech_b(),
+        &dir.join("profile"),
+    ));
+
+    let events = wait_connected(&call, Duration::from_secs(30)).await;
+    let pair = events.iter().find_map(|e| match e {
+        CallEvent::Session(SessionEvent::SelectedPair { local, remote, .. }) => {
+            Some((*local, *remote))
+        }
+        _ => None,
+    });
+    println!("{role}: connected, pair {pair:?}");
+    // Chromium's microphone starts when the page sees the connection; MediaCore's speech
+    // starts now, and both listen for the longer sample plus a tail.
+    let ticks = (speech_ms as usize + 2000) / 10;
+    let heard = tokio::task::spawn_blocking(move || talk(audio, &speech_to_chromium, ticks))
+        .await
+        .expect("audio thread");
+
+    let (mut pcm, mut report) = (None, None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while report.is_none() {
+        match tokio::time::timeout_at(deadline, from_page.recv()).await {
+            Ok(Some(FromPage::Recording(bytes))) => pcm = Some(bytes),
+            Ok(Some(FromPage::Report(text))) => report = Some(text),
+            Ok(None) | Err(_) => panic!("no report from the page"),
+        }
+    }
+    server.abort();
+    let report: serde_json::Value =
+        serde_json::from_str(&report.unwrap_or_default()).expect("report JSON");
+    assert!(report.get("error").is_none(), "page error: {report}");
+    let stats = call.stats().await.expect("stats");
+    call.hang_up().await.expect("hang up");
+    println!(
+        "{role}: MediaCore: received {} lost {} unauthenticated {} malformed {} rejected {} \
+         transport {:?}; page inbound {}; outbound {}; source {}",
+        stats.call.packets_received,
+        stats.call.packets_lost,
+        stats.call.unauthenticated,
+        stats.call.malformed,
+        stats.media_rejected,
+        stats.transport,
+        report["inbound"],
+        report["outbound"],
+        report["source"]
+    );
+
+    // What MediaCore heard from Chromium.
+    let heard_wav = dir.join("heard-by-mediacore.wav");
+    write_wav(&heard_wav, 48_000, 1, &heard).expect("write");
+    let at_mediacore = pesq::pesq_wb(&pesq::speech_b(), &heard_wav);
+    // What Chromium heard from MediaCore.
+    let pcm = pcm.expect("recording from the page");
+    let recorded: Vec<i16> = pcm
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let recorded_wav = dir.join("heard-by-chromium.wav");
+    write_wav(&recorded_wav, 48_000, 1, &recorded).expect("write");
+    let at_chromium = pesq::pesq_wb(&pesq::speech_a(), &recorded_wav);
+    let inbound = &report["inbound"];
+    let received = inbound["packetsReceived"].as_f64().unwrap_or(0.0);
+    let concealed = inbound["concealedSamples"].as_f64().unwrap_or(f64::MAX);
+    let total = inbound["totalSamplesReceived"].as_f64().unwrap_or(0.0);
+    println!(
+        "{role}: WB-PESQ at MediaCore {at_mediacore:.2}, at Chromium {at_chromium:.2};          Chromium received {received} packets, concealed {concealed}/{total} samples;          MediaCore received {} lost {}, setup {:?}",
+        stats.call.packets_received, stats.call.packets_lost, stats.setup_time
+    );
+    assert_eq!(report["connectionState"], "connected", "{report}");
+    assert_eq!(stats.state, TransportState::Connected);
+    assert_eq!(stats.call.unauthenticated, 0);
+    assert!(stats.call.packets_received > 500, "{stats:?}");
+    assert!(received > 500.0, "{inbound}");
+    assert!(
+        total > 0.0 && concealed / total < 0.05,
+        "Chromium concealed {concealed} of {total} samples"
+    );
+    assert!(
+        at_mediacore >= 3.0,
+        "MediaCore heard Chromium at WB-PESQ {at_mediacore:.2}"
+    );
+    assert!(
+        at_chromium >= 3.0,
+        "Chromium heard MediaCore at WB-PESQ {at_chromium:.2}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a network namespace with only lo: run scripts/test-chromium.sh"]
+async fn chromium_offers_mediacore_answers() {
+    interop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a network namespace with only lo: run scripts/test-chromium.sh"]
+async fn mediacore_offers_chromium_answers() {
+    interop(false).await;
+}
