@@ -4,9 +4,13 @@
 
 #[path = "support/pesq.rs"]
 mod pesq;
+#[path = "support/realtime.rs"]
+mod realtime;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use realtime::wait_for_state;
 
 use media_core::audio::wav::{read_wav, write_wav};
 use media_core::call::AudioSide;
@@ -27,24 +31,6 @@ fn options(ssrc: u32, cname: &str) -> CallOptions {
     o
 }
 
-async fn wait_for_state(call: &Call, wanted: TransportState, within: Duration) -> Vec<CallEvent> {
-    let mut seen = Vec::new();
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, call.next_event()).await {
-            Ok(Some(event)) => {
-                let done = event == CallEvent::Session(SessionEvent::State(wanted));
-                seen.push(event);
-                if done {
-                    return seen;
-                }
-            }
-            Ok(None) => panic!("call ended before {wanted:?}: {seen:?}"),
-            Err(_) => panic!("no {wanted:?} within {within:?}: {seen:?}"),
-        }
-    }
-}
-
 async fn connected_pair() -> (Call, AudioSide, Call, AudioSide) {
     let (a, audio_a) = Call::new(options(0x1111_0001, "engine-a"))
         .await
@@ -60,53 +46,10 @@ async fn connected_pair() -> (Call, AudioSide, Call, AudioSide) {
     assert!(
         events_a
             .iter()
-            .any(|e| matches!(e, CallEvent::Session(SessionEvent::SelectedPair { local_type, .. }) if local_type == "host")),
+            .any(|e| matches!(e, CallEvent::Session(SessionEvent::SelectedPair(p)) if p.local_type == "host")),
         "{events_a:?}"
     );
     (a, audio_a, b, audio_b)
-}
-
-/// Runs both audio sides in real time, 10 ms a tick, until both samples and a 1 s tail have
-/// been captured; returns what A and B heard.
-fn talk(
-    mut side_a: AudioSide,
-    mut side_b: AudioSide,
-    a: &[i16],
-    b: &[i16],
-) -> (Vec<i16>, Vec<i16>) {
-    let ticks = a.len().max(b.len()) / 480 + 100;
-    let (mut heard_a, mut heard_b) = (Vec::new(), Vec::new());
-    let mut out = [0i16; 480];
-    let silence = [0i16; 480];
-    let start = Instant::now();
-    for tick in 0..ticks {
-        let due = start + Duration::from_millis(10 * tick as u64);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
-        let now = Instant::now();
-        let block = |s: &[i16]| -> [i16; 480] {
-            let mut frame = silence;
-            let at = tick * 480;
-            if at < s.len() {
-                let n = (s.len() - at).min(480);
-                frame[..n].copy_from_slice(&s[at..at + n]);
-            }
-            frame
-        };
-        side_a.process(now, &block(a), &mut out).expect("A tick");
-        heard_a.extend_from_slice(&out);
-        side_b.process(now, &block(b), &mut out).expect("B tick");
-        heard_b.extend_from_slice(&out);
-    }
-    println!(
-        "capture overruns: A {} B {}",
-        side_a.capture_overruns(),
-        side_b.capture_overruns()
-    );
-    println!("A's buffer: {:?}", side_a.jitter_stats());
-    println!("B's buffer: {:?}", side_b.jitter_stats());
-    (heard_a, heard_b)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,18 +57,25 @@ async fn engines_talk_over_udp_with_simulator_quality() {
     let (a, audio_a, b, audio_b) = connected_pair().await;
     let speech_a = read_wav(pesq::speech_a()).expect("speech a").samples;
     let speech_b = read_wav(pesq::speech_b()).expect("speech b").samples;
-    let (heard_a, heard_b) =
-        tokio::task::spawn_blocking(move || talk(audio_a, audio_b, &speech_a, &speech_b))
-            .await
-            .expect("audio thread");
+    // Both samples, then a 1 s tail.
+    let ticks = speech_a.len().max(speech_b.len()) / 480 + 100;
+    let heard = tokio::task::spawn_blocking(move || {
+        realtime::talk(
+            vec![(audio_a, &speech_a[..]), (audio_b, &speech_b[..])],
+            ticks,
+        )
+    })
+    .await
+    .expect("audio thread");
+    let (heard_a, heard_b) = (&heard[0], &heard[1]);
     let dir = pesq::root().join("target/call-tests");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let (wav_a, wav_b) = (
         dir.join("udp-heard-by-a.wav"),
         dir.join("udp-heard-by-b.wav"),
     );
-    write_wav(&wav_a, 48_000, 1, &heard_a).expect("write");
-    write_wav(&wav_b, 48_000, 1, &heard_b).expect("write");
+    write_wav(&wav_a, 48_000, 1, heard_a).expect("write");
+    write_wav(&wav_b, 48_000, 1, heard_b).expect("write");
     let at_b = pesq::pesq_wb(&pesq::speech_a(), &wav_b);
     let at_a = pesq::pesq_wb(&pesq::speech_b(), &wav_a);
     let (sa, sb) = (

@@ -9,11 +9,13 @@
 
 #[path = "support/pesq.rs"]
 mod pesq;
+#[path = "support/realtime.rs"]
+mod realtime;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -22,7 +24,6 @@ use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::{get, post};
 use media_core::audio::wav::{read_wav, write_wav};
-use media_core::call::AudioSide;
 use media_core::call::session::SessionEvent;
 use media_core::call::udp::{Call, CallEvent, CallOptions};
 use media_core::net::transport::TransportState;
@@ -130,48 +131,6 @@ fn launch_chromium(url: &str, microphone: &std::path::Path, profile: &std::path:
         .expect("start chromium (installed by scripts/bootstrap.sh)")
 }
 
-/// Plays `speech` into MediaCore and records its playout, 10 ms a tick in real time.
-fn talk(mut side: AudioSide, speech: &[i16], ticks: usize) -> Vec<i16> {
-    let mut heard = Vec::with_capacity(ticks * 480);
-    let mut out = [0i16; 480];
-    let start = Instant::now();
-    for tick in 0..ticks {
-        let due = start + Duration::from_millis(10 * tick as u64);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
-        let mut frame = [0i16; 480];
-        let at = tick * 480;
-        if at < speech.len() {
-            let n = (speech.len() - at).min(480);
-            frame[..n].copy_from_slice(&speech[at..at + n]);
-        }
-        side.process(Instant::now(), &frame, &mut out)
-            .expect("audio tick");
-        heard.extend_from_slice(&out);
-    }
-    heard
-}
-
-async fn wait_connected(call: &Call, within: Duration) -> Vec<CallEvent> {
-    let mut seen = Vec::new();
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, call.next_event()).await {
-            Ok(Some(event)) => {
-                let done =
-                    event == CallEvent::Session(SessionEvent::State(TransportState::Connected));
-                seen.push(event);
-                if done {
-                    return seen;
-                }
-            }
-            Ok(None) => panic!("call ended before connecting: {seen:?}"),
-            Err(_) => panic!("not connected within {within:?}: {seen:?}"),
-        }
-    }
-}
-
 struct KillOnDrop(Child);
 
 impl Drop for KillOnDrop {
@@ -227,20 +186,21 @@ async fn interop(chromium_offers_first: bool) {
         &dir.join("profile"),
     ));
 
-    let events = wait_connected(&call, Duration::from_secs(30)).await;
+    let events =
+        realtime::wait_for_state(&call, TransportState::Connected, Duration::from_secs(30)).await;
     let pair = events.iter().find_map(|e| match e {
-        CallEvent::Session(SessionEvent::SelectedPair { local, remote, .. }) => {
-            Some((*local, *remote))
-        }
+        CallEvent::Session(SessionEvent::SelectedPair(p)) => Some((p.local, p.remote)),
         _ => None,
     });
     println!("{role}: connected, pair {pair:?}");
     // Chromium's microphone starts when the page sees the connection; MediaCore's speech
     // starts now, and both listen for the longer sample plus a tail.
     let ticks = (speech_ms as usize + 2000) / 10;
-    let heard = tokio::task::spawn_blocking(move || talk(audio, &speech_to_chromium, ticks))
-        .await
-        .expect("audio thread");
+    let heard = tokio::task::spawn_blocking(move || {
+        realtime::talk(vec![(audio, &speech_to_chromium[..])], ticks).remove(0)
+    })
+    .await
+    .expect("audio thread");
 
     let (mut pcm, mut report) = (None, None);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -13,7 +13,7 @@ use super::sdp::{
 };
 use super::{AudioCallConfig, AudioSide, CallError, CallStats, NetworkSide, audio_call};
 use crate::net::transport::{
-    DatagramKind, DtlsRole, Incoming, RemoteParameters, Transport, TransportConfig,
+    DatagramKind, DtlsRole, Incoming, RemoteParameters, SelectedPair, Transport, TransportConfig,
     TransportCounters, TransportError, TransportEvent, TransportState,
 };
 
@@ -40,16 +40,7 @@ pub enum SessionEvent {
     /// The call's connection state changed.
     State(TransportState),
     /// ICE selected a pair (addresses and candidate types).
-    SelectedPair {
-        /// Local base address.
-        local: SocketAddr,
-        /// Remote address.
-        remote: SocketAddr,
-        /// Local candidate type (`host`, `srflx`, `relay`, `prflx`).
-        local_type: String,
-        /// Remote candidate type.
-        remote_type: String,
-    },
+    SelectedPair(SelectedPair),
     /// Why the call failed (before `State(Failed)`).
     Failure(String),
 }
@@ -70,8 +61,8 @@ pub struct Outgoing {
 pub struct SessionStats {
     /// Connection state.
     pub state: TransportState,
-    /// The selected pair, when there is one: (local, remote, local type, remote type).
-    pub selected_pair: Option<(SocketAddr, SocketAddr, String, String)>,
+    /// The selected pair, when there is one.
+    pub selected_pair: Option<SelectedPair>,
     /// The media path's statistics.
     pub call: CallStats,
     /// What the transport dropped.
@@ -119,7 +110,7 @@ pub struct Session {
     signaling: Signaling,
     local: Option<LocalDescription>,
     session_id: u64,
-    selected: Option<(SocketAddr, SocketAddr, String, String)>,
+    selected: Option<SelectedPair>,
     media_rejected: u64,
     started_at: Option<Instant>,
     connected_after: Option<Duration>,
@@ -458,19 +449,9 @@ impl Session {
                     }
                     self.events.push_back(SessionEvent::State(state));
                 }
-                TransportEvent::SelectedPair {
-                    local,
-                    remote,
-                    local_type,
-                    remote_type,
-                } => {
-                    self.selected = Some((local, remote, local_type.clone(), remote_type.clone()));
-                    self.events.push_back(SessionEvent::SelectedPair {
-                        local,
-                        remote,
-                        local_type,
-                        remote_type,
-                    });
+                TransportEvent::SelectedPair(pair) => {
+                    self.selected = Some(pair.clone());
+                    self.events.push_back(SessionEvent::SelectedPair(pair));
                 }
                 TransportEvent::Failure(reason) => {
                     self.events.push_back(SessionEvent::Failure(reason));

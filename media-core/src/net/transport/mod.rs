@@ -105,20 +105,24 @@ pub enum TransportEvent {
     /// The transport's state changed.
     State(TransportState),
     /// ICE selected a candidate pair; media goes there.
-    SelectedPair {
-        /// The local candidate's base address.
-        local: SocketAddr,
-        /// The remote candidate's address.
-        remote: SocketAddr,
-        /// The pair's candidate types, e.g. `host` and `relay`.
-        local_type: String,
-        /// The remote candidate's type.
-        remote_type: String,
-    },
+    SelectedPair(SelectedPair),
     /// DTLS finished: the SRTP keys of both directions.
     Keys(SrtpKeys),
     /// Why the transport failed, once, before `State(Failed)`.
     Failure(String),
+}
+
+/// The candidate pair ICE selected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedPair {
+    /// The local candidate's base address.
+    pub local: SocketAddr,
+    /// The remote candidate's address.
+    pub remote: SocketAddr,
+    /// The local candidate's type (`host`, `srflx`, `relay`, `prflx`).
+    pub local_type: String,
+    /// The remote candidate's type.
+    pub remote_type: String,
 }
 
 /// A datagram to send.
@@ -471,9 +475,14 @@ impl Transport {
 
     /// The next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        if let Some(t) = self.transmits.pop_front() {
-            return Some(t);
+        if self.transmits.is_empty() {
+            self.queue_pending();
         }
+        self.transmits.pop_front()
+    }
+
+    /// Moves what ICE and DTLS have to send into the transmit queue.
+    fn queue_pending(&mut self) {
         while let Some(t) = self.ice.poll_write() {
             self.transmits.push_back(Transmit {
                 local: t.transport.local_addr,
@@ -493,7 +502,6 @@ impl Transport {
                 }
             }
         }
-        self.transmits.pop_front()
     }
 
     /// The next event.
@@ -550,21 +558,11 @@ impl Transport {
         if let Some(dtls) = self.dtls.as_mut() {
             let _ = dtls.close(now);
         }
-        // Flush the close_notify over the current route before ICE forgets the pair.
-        let _ = self.poll_transmit_into_queue();
+        // Queue the close_notify over the current route before ICE forgets the pair.
+        self.queue_pending();
         let _ = self.ice.close();
         self.route = None;
         self.set_state(TransportState::Closed);
-    }
-
-    fn poll_transmit_into_queue(&mut self) -> usize {
-        let mut queued = Vec::new();
-        while let Some(t) = self.poll_transmit() {
-            queued.push(t);
-        }
-        let n = queued.len();
-        self.transmits.extend(queued);
-        n
     }
 
     /// Takes the ICE agent's events into the transport's state.
@@ -588,12 +586,13 @@ impl Transport {
                 }
                 rtc_ice::Event::SelectedCandidatePairChange(local, remote) => {
                     self.route = Some((local.base_addr(), remote.addr()));
-                    self.events.push_back(TransportEvent::SelectedPair {
-                        local: local.base_addr(),
-                        remote: remote.addr(),
-                        local_type: local.candidate_type().to_string(),
-                        remote_type: remote.candidate_type().to_string(),
-                    });
+                    self.events
+                        .push_back(TransportEvent::SelectedPair(SelectedPair {
+                            local: local.base_addr(),
+                            remote: remote.addr(),
+                            local_type: local.candidate_type().to_string(),
+                            remote_type: remote.candidate_type().to_string(),
+                        }));
                     self.start_dtls_client(now);
                 }
                 _ => {}
