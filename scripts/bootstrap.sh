@@ -5,7 +5,8 @@
 #        espeak-ng + sox (the speech samples the call demo and tests send), python3-venv
 #        (a venv at .venv with the `pesq` package: ITU-T P.862 scores of received audio);
 #        libspeexdsp-dev (speexdsp's jitter buffer, a peer of the jitter bench);
-#        chromium (the WebRTC peer of the interop tests), iproute2 (their network namespace);
+#        chromium (the WebRTC peer of the interop tests), iproute2 (their network namespace),
+#        coturn (the TURN server of the relay tests);
 #   cargo: cargo-fuzz and cbindgen; the nightly toolchain (used only for fuzzing).
 # Idempotent and silent when everything is already present.
 set -euo pipefail
@@ -13,7 +14,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential pkg-config cmake nasm clang libclang-dev libssl-dev
   libasound2-dev libdav1d-dev espeak-ng sox python3 python3-venv python3-dev
-  libspeexdsp-dev chromium iproute2
+  libspeexdsp-dev chromium iproute2 coturn
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }

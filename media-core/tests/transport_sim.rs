@@ -23,7 +23,10 @@ impl Side {
     fn new(now: Instant, addr: &str) -> (Self, String) {
         let addr: SocketAddr = addr.parse().expect("address");
         let mut transport = Transport::new(now, TransportConfig::default()).expect("transport");
-        let candidate = transport.add_host_candidate(addr).expect("host candidate");
+        let candidate = transport
+            .add_host_candidate(addr)
+            .expect("host candidate")
+            .expect("host candidates are offered without relay-only");
         (
             Self {
                 transport,
@@ -139,7 +142,8 @@ impl Net {
                 let (_, from_a, src, dst, bytes) = self.in_flight.pop_front().expect("in flight");
                 let to = if from_a { &mut self.b } else { &mut self.a };
                 assert_eq!(dst, to.addr);
-                let _ = to.transport.handle_datagram(self.now, dst, src, &bytes);
+                let mut bytes = bytes;
+                let _ = to.transport.handle_datagram(self.now, dst, src, &mut bytes);
             } else {
                 self.a.transport.handle_timeout(self.now);
                 self.b.transport.handle_timeout(self.now);
@@ -261,29 +265,33 @@ fn garbage_is_counted_and_refused_never_a_panic() {
     let t = &mut net.a.transport;
     let now = net.now;
     // Malformed STUN (a STUN first byte, then nonsense).
-    assert!(t.handle_datagram(now, a, b, &[0, 1, 0, 4, 1, 2]).is_err());
+    assert!(
+        t.handle_datagram(now, a, b, &mut [0, 1, 0, 4, 1, 2])
+            .is_err()
+    );
     // DTLS garbage from the validated peer.
     assert!(
-        t.handle_datagram(now, a, b, &[22, 0xfe, 0xfd, 0, 0])
+        t.handle_datagram(now, a, b, &mut [22, 0xfe, 0xfd, 0, 0])
             .is_err()
     );
     // RTP from an address that never passed a check.
     let stranger: SocketAddr = "10.9.9.9:1234".parse().expect("address");
     assert_eq!(
-        t.handle_datagram(now, a, stranger, &[0x80, 111, 0, 1]),
+        t.handle_datagram(now, a, stranger, &mut [0x80, 111, 0, 1]),
         Err(TransportError::UnvalidatedSource(stranger))
     );
     // Unknown first byte.
     assert!(matches!(
-        t.handle_datagram(now, a, b, &[0xff, 0]),
+        t.handle_datagram(now, a, b, &mut [0xff, 0]),
         Err(TransportError::UnknownDatagram(0xff))
     ));
     // RTP from the peer is media.
     assert_eq!(
-        t.handle_datagram(now, a, b, &[0x80, 111, 0, 1]),
-        Ok(Incoming::Media(
-            media_core::net::transport::DatagramKind::Rtp
-        ))
+        t.handle_datagram(now, a, b, &mut [0x80, 111, 0, 1]),
+        Ok(Incoming::Media {
+            kind: media_core::net::transport::DatagramKind::Rtp,
+            len: 4
+        })
     );
     let c = t.counters();
     assert_eq!(c.stun_rejected, 1);

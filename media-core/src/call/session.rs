@@ -13,7 +13,7 @@ use super::sdp::{
 };
 use super::{AudioCallConfig, AudioSide, CallError, CallStats, NetworkSide, audio_call};
 use crate::net::transport::{
-    DatagramKind, DtlsRole, Incoming, RemoteParameters, SelectedPair, Transport, TransportConfig,
+    DtlsRole, IceServerAddr, Incoming, RemoteParameters, SelectedPair, Transport, TransportConfig,
     TransportCounters, TransportError, TransportEvent, TransportState,
 };
 
@@ -43,6 +43,18 @@ pub enum SessionEvent {
     SelectedPair(SelectedPair),
     /// Why the call failed (before `State(Failed)`).
     Failure(String),
+    /// A local candidate gathered after the description was made (`candidate:…`), to
+    /// trickle to the peer.
+    LocalCandidate(String),
+    /// A STUN/TURN server gave no candidate: its URL and why.
+    CandidateError {
+        /// The server's URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// No more local candidates will come.
+    GatheringComplete,
 }
 
 /// A datagram the session wants sent.
@@ -99,6 +111,8 @@ enum Signaling {
     Stable,
     HaveLocalOffer,
     Done,
+    /// An ICE-restart re-offer is out.
+    RestartOffered,
 }
 
 /// One WebRTC audio call.
@@ -160,11 +174,39 @@ impl Session {
     }
 
     /// Adds a host candidate for a bound socket; returns its `candidate:…` line (to
-    /// trickle, or found in the next description).
-    pub fn add_host_candidate(&mut self, addr: SocketAddr) -> Result<String, SessionError> {
+    /// trickle, or found in the next description), `None` under the relay-only policy.
+    pub fn add_host_candidate(&mut self, addr: SocketAddr) -> Result<Option<String>, SessionError> {
         let line = self.transport.add_host_candidate(addr)?;
-        self.candidates.push(line.clone());
+        if let Some(line) = &line {
+            self.candidates.push(line.clone());
+        }
         Ok(line)
+    }
+
+    /// Gathers through a STUN/TURN server from the socket at `local`; the candidates come
+    /// as [`SessionEvent::LocalCandidate`].
+    pub fn add_ice_server(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        server: IceServerAddr,
+    ) -> Result<(), SessionError> {
+        self.transport.add_ice_server(now, local, server)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Says every host candidate and server has been added (see
+    /// [`Transport::seal_gathering`]).
+    pub fn seal_gathering(&mut self, now: Instant) {
+        self.transport.seal_gathering();
+        self.pump(now);
+    }
+
+    /// Whether every local candidate has been gathered (descriptions made from now on
+    /// carry them all and `a=end-of-candidates`).
+    pub fn gathering_complete(&self) -> bool {
+        self.transport.gathering_complete()
     }
 
     /// Adds a remote candidate (trickled, `candidate:…` with or without `a=`).
@@ -185,7 +227,7 @@ impl Session {
             fingerprint: self.transport.fingerprint().clone(),
             setup,
             candidates: self.candidates.clone(),
-            end_of_candidates: true,
+            end_of_candidates: self.transport.gathering_complete(),
             audio: LocalAudio {
                 mid: "0".to_owned(),
                 opus,
@@ -214,7 +256,7 @@ impl Session {
     pub fn create_offer(&mut self, now: Instant) -> Result<String, SessionError> {
         if self.signaling == Signaling::Done {
             return Err(SessionError::Signaling(
-                "the call is negotiated; ICE restart re-offers are not supported yet",
+                "the call is negotiated: re-offer with restart_ice",
             ));
         }
         let opus = self.our_opus(self.config.audio.payload_type);
@@ -226,9 +268,75 @@ impl Session {
         Ok(text)
     }
 
+    /// Re-offers with fresh ICE credentials (an ICE restart, RFC 8445 §9) to recover a call
+    /// whose path broke (e.g. after a network change); the DTLS association and SRTP keys
+    /// carry on. The peer's answer goes to [`accept_answer`](Self::accept_answer).
+    pub fn restart_ice(&mut self, now: Instant) -> Result<String, SessionError> {
+        let Some(local) = self.local.as_ref() else {
+            return Err(SessionError::Signaling(
+                "ICE restart before any negotiation",
+            ));
+        };
+        if self.signaling != Signaling::Done {
+            return Err(SessionError::Signaling(
+                "ICE restart while an offer is outstanding",
+            ));
+        }
+        let mut local = local.clone();
+        self.transport.restart_ice(now)?;
+        let (ufrag, pwd) = self.transport.local_credentials();
+        local.ice_ufrag = ufrag.to_owned();
+        local.ice_pwd = pwd.to_owned();
+        local.candidates = self.candidates.clone();
+        local.end_of_candidates = self.transport.gathering_complete();
+        // The offerer's setup is actpass again; the DTLS roles already agreed do not change.
+        local.setup = Setup::ActPass;
+        local.session_version += 1;
+        let text = local.to_sdp(0);
+        self.local = Some(local);
+        self.signaling = Signaling::RestartOffered;
+        Ok(text)
+    }
+
+    /// Takes a remote re-offer on a negotiated call: an ICE restart (new credentials) is
+    /// followed; the answer repeats this side's parameters.
+    fn accept_reoffer(&mut self, now: Instant, offer: &str) -> Result<String, SessionError> {
+        let remote = sdp::parse(offer)?;
+        let Some(mut local) = self.local.clone() else {
+            return Err(SessionError::Signaling("re-offer before any negotiation"));
+        };
+        if self.transport.remote_ufrag() != Some(remote.ice_ufrag.as_str()) {
+            self.transport.restart_ice(now)?;
+            for line in &remote.candidates {
+                if let Err(e) = self.transport.add_remote_candidate(line) {
+                    log::debug!("remote candidate skipped: {e}");
+                }
+            }
+            self.transport.resume_ice(
+                now,
+                remote.ice_ufrag.clone(),
+                remote.ice_pwd.clone(),
+                remote.ice_lite,
+            )?;
+            let (ufrag, pwd) = self.transport.local_credentials();
+            local.ice_ufrag = ufrag.to_owned();
+            local.ice_pwd = pwd.to_owned();
+        }
+        local.candidates = self.candidates.clone();
+        local.end_of_candidates = self.transport.gathering_complete();
+        local.session_version += 1;
+        let text = local.to_sdp(remote.audio_index);
+        self.local = Some(local);
+        self.pump(now);
+        Ok(text)
+    }
+
     /// Takes a remote offer and returns the answer (this side is ICE-controlled unless the
     /// offerer is ICE lite, and the DTLS client).
     pub fn accept_offer(&mut self, now: Instant, offer: &str) -> Result<String, SessionError> {
+        if self.signaling == Signaling::Done {
+            return self.accept_reoffer(now, offer);
+        }
         if self.signaling != Signaling::Stable {
             return Err(SessionError::Signaling(
                 "an offer arrived while one is out or done",
@@ -259,6 +367,19 @@ impl Session {
 
     /// Takes the answer to this side's offer.
     pub fn accept_answer(&mut self, now: Instant, answer: &str) -> Result<(), SessionError> {
+        if self.signaling == Signaling::RestartOffered {
+            let remote = sdp::parse(answer)?;
+            for line in &remote.candidates {
+                if let Err(e) = self.transport.add_remote_candidate(line) {
+                    log::debug!("remote candidate skipped: {e}");
+                }
+            }
+            self.transport
+                .resume_ice(now, remote.ice_ufrag, remote.ice_pwd, true)?;
+            self.signaling = Signaling::Done;
+            self.pump(now);
+            return Ok(());
+        }
         if self.signaling != Signaling::HaveLocalOffer {
             return Err(SessionError::Signaling(
                 "an answer arrived with no offer out",
@@ -348,16 +469,13 @@ impl Session {
         self.pump(now);
         match incoming? {
             Incoming::Consumed => Ok(()),
-            Incoming::Media(DatagramKind::Rtp | DatagramKind::Rtcp) => {
-                match self.network.receive(now, datagram) {
-                    Ok(_) => Ok(()),
-                    Err(e) => {
-                        self.media_rejected += 1;
-                        Err(e.into())
-                    }
+            Incoming::Media { len, .. } => match self.network.receive(now, &mut datagram[..len]) {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    self.media_rejected += 1;
+                    Err(e.into())
                 }
-            }
-            Incoming::Media(_) => Ok(()),
+            },
         }
     }
 
@@ -377,7 +495,20 @@ impl Session {
         let route = self.transport.media_route();
         match self.network.poll_transmit(now, out) {
             Ok(Some(len)) if connected => {
-                route.map(|(local, remote)| Outgoing { local, remote, len })
+                let (local, remote) = route?;
+                if !self.transport.is_relayed(local) {
+                    return Some(Outgoing { local, remote, len });
+                }
+                // Through the TURN server: wrapped, then out of the transport's queue.
+                self.transport.send_relayed(local, remote, &out[..len]);
+                let t = self.transport.poll_transmit()?;
+                let len = t.payload.len().min(out.len());
+                out[..len].copy_from_slice(&t.payload[..len]);
+                Some(Outgoing {
+                    local: t.local,
+                    remote: t.remote,
+                    len,
+                })
             }
             Ok(_) => None,
             Err(e) => {
@@ -455,6 +586,17 @@ impl Session {
                 }
                 TransportEvent::Failure(reason) => {
                     self.events.push_back(SessionEvent::Failure(reason));
+                }
+                TransportEvent::LocalCandidate(line) => {
+                    self.candidates.push(line.clone());
+                    self.events.push_back(SessionEvent::LocalCandidate(line));
+                }
+                TransportEvent::CandidateError { url, reason } => {
+                    self.events
+                        .push_back(SessionEvent::CandidateError { url, reason });
+                }
+                TransportEvent::GatheringComplete => {
+                    self.events.push_back(SessionEvent::GatheringComplete);
                 }
             }
         }

@@ -17,8 +17,12 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::sleep_until;
 
+use rtc_ice::url::{ProtoType, SchemeType, Url};
+use tokio::sync::watch;
+
 use super::AudioSide;
 use super::session::{Session, SessionConfig, SessionError, SessionEvent, SessionStats};
+use crate::net::transport::{IceServerAddr, ServerKind};
 
 /// How often the task looks for captured audio to send. Captured audio waits at most this
 /// long before it is encoded (the audio thread cannot wake a tokio task without a syscall).
@@ -47,7 +51,9 @@ pub struct CallOptions {
     pub bind: Vec<IpAddr>,
     /// STUN/TURN servers.
     pub ice_servers: Vec<IceServer>,
-    /// Use relayed candidates only.
+    /// Use relayed candidates only (`iceTransportPolicy: "relay"`): host and
+    /// server-reflexive addresses are never offered. Sets the session's
+    /// `transport.relay_only`.
     pub relay_only: bool,
     /// Media and transport settings.
     pub session: SessionConfig,
@@ -77,6 +83,14 @@ pub enum UdpCallError {
     /// An option MediaCore does not support yet.
     #[error("unsupported call option: {0}")]
     Unsupported(&'static str),
+    /// An ICE server entry is malformed or its host does not resolve.
+    #[error("ICE server {url:?}: {reason}")]
+    BadIceServer {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The call's task has ended (hung up or failed).
     #[error("the call has ended")]
     Ended,
@@ -99,6 +113,7 @@ enum Command {
     AcceptAnswer(String, oneshot::Sender<Result<(), SessionError>>),
     AddCandidate(String, oneshot::Sender<Result<(), SessionError>>),
     Stats(oneshot::Sender<SessionStats>),
+    RestartIce(oneshot::Sender<Result<String, SessionError>>),
     HangUp(oneshot::Sender<()>),
 }
 
@@ -109,6 +124,7 @@ pub struct Call {
     // Behind a lock so the handle can be shared (`&self` everywhere); only event readers
     // take it, never the media path.
     events: tokio::sync::Mutex<mpsc::UnboundedReceiver<CallEvent>>,
+    gathered: watch::Receiver<bool>,
     local_addrs: Vec<SocketAddr>,
 }
 
@@ -116,16 +132,20 @@ impl Call {
     /// Binds the sockets, gathers host candidates and starts the call's task on the current
     /// tokio runtime. Returns the handle and the audio side for the audio thread.
     pub async fn new(options: CallOptions) -> Result<(Self, AudioSide), UdpCallError> {
-        if !options.ice_servers.is_empty() || options.relay_only {
-            return Err(UdpCallError::Unsupported(
-                "STUN/TURN servers and relay-only policy are not implemented yet",
-            ));
+        let servers = resolve_ice_servers(&options.ice_servers).await?;
+        if options.relay_only && !servers.iter().any(|s| s.kind != ServerKind::Stun) {
+            return Err(UdpCallError::BadIceServer {
+                url: String::new(),
+                reason: "the relay-only policy needs a TURN server".to_owned(),
+            });
         }
         let unix_time = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         let now = Instant::now();
-        let (mut session, audio) = Session::new(now, unix_time, options.session.clone())?;
+        let mut config = options.session.clone();
+        config.transport.relay_only |= options.relay_only;
+        let (mut session, audio) = Session::new(now, unix_time, config)?;
         let addrs = if options.bind.is_empty() {
             host_addresses()
         } else {
@@ -140,22 +160,49 @@ impl Call {
             let local = socket
                 .local_addr()
                 .map_err(|e| UdpCallError::Io(e.to_string()))?;
-            let line = session.add_host_candidate(local)?;
-            let _ = events_tx.send(CallEvent::LocalCandidate(line));
+            if let Some(line) = session.add_host_candidate(local)? {
+                let _ = events_tx.send(CallEvent::LocalCandidate(line));
+            }
+            for server in &servers {
+                // Only servers of the socket's address family can answer it.
+                if server.addr.is_ipv4() == local.is_ipv4() {
+                    session.add_ice_server(now, local, server.clone())?;
+                }
+            }
             sockets.push(Arc::new(socket));
         }
-        let _ = events_tx.send(CallEvent::GatheringComplete);
+        session.seal_gathering(now);
         let local_addrs = sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(session, sockets, commands_rx, events_tx));
+        let (gathered_tx, gathered) = watch::channel(false);
+        tokio::spawn(run(session, sockets, commands_rx, events_tx, gathered_tx));
         Ok((
             Self {
                 commands,
                 events: tokio::sync::Mutex::new(events),
+                gathered,
                 local_addrs,
             },
             audio,
         ))
+    }
+
+    /// Waits until every local candidate has been gathered (servers answered or failed), so
+    /// that the next offer or answer carries them all — for peers that do not trickle.
+    /// Returns at once when there are no STUN/TURN servers.
+    pub async fn wait_gathering_complete(&self) -> Result<(), UdpCallError> {
+        let mut gathered = self.gathered.clone();
+        gathered
+            .wait_for(|done| *done)
+            .await
+            .map(|_| ())
+            .map_err(|_| UdpCallError::Ended)
+    }
+
+    /// Re-offers with fresh ICE credentials (an ICE restart) to recover a call whose path
+    /// broke; the peer's answer goes to [`accept_answer`](Self::accept_answer).
+    pub async fn restart_ice(&self) -> Result<String, UdpCallError> {
+        Ok(self.ask(Command::RestartIce).await??)
     }
 
     /// The local socket addresses (one per host candidate).
@@ -219,6 +266,47 @@ impl Call {
     }
 }
 
+/// Parses and resolves the ICE server URLs (`stun:`, `turn:` over UDP).
+async fn resolve_ice_servers(servers: &[IceServer]) -> Result<Vec<IceServerAddr>, UdpCallError> {
+    let mut resolved = Vec::new();
+    for server in servers {
+        for raw in &server.urls {
+            let bad = |reason: String| UdpCallError::BadIceServer {
+                url: raw.clone(),
+                reason,
+            };
+            let url = Url::parse_url(raw).map_err(|e| bad(e.to_string()))?;
+            let kind = match (url.scheme, url.proto) {
+                (SchemeType::Stun, _) => ServerKind::Stun,
+                (SchemeType::Turn, ProtoType::Udp) => {
+                    if server.username.is_empty() {
+                        return Err(bad("a TURN server needs a username and credential".into()));
+                    }
+                    ServerKind::Turn {
+                        username: server.username.clone(),
+                        password: server.credential.clone(),
+                    }
+                }
+                (SchemeType::Turn, _) => {
+                    return Err(bad("TURN over TCP is not implemented yet".to_owned()));
+                }
+                _ => return Err(bad("stuns:/turns: (TLS) are not implemented yet".to_owned())),
+            };
+            let addr = tokio::net::lookup_host((url.host.as_str(), url.port))
+                .await
+                .map_err(|e| bad(format!("cannot resolve {}: {e}", url.host)))?
+                .next()
+                .ok_or_else(|| bad(format!("{} has no address", url.host)))?;
+            resolved.push(IceServerAddr {
+                url: raw.clone(),
+                addr,
+                kind,
+            });
+        }
+    }
+    Ok(resolved)
+}
+
 /// Unicast addresses of the machine's interfaces, loopback only if nothing else.
 fn host_addresses() -> Vec<IpAddr> {
     let mut found: Vec<IpAddr> = rtc_shared::ifaces::ifaces()
@@ -250,6 +338,7 @@ async fn run(
     sockets: Vec<Arc<UdpSocket>>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<CallEvent>,
+    gathered: watch::Sender<bool>,
 ) {
     // Received datagrams land in this one buffer: no allocation per packet.
     let mut inbound = vec![0u8; 2048];
@@ -259,7 +348,15 @@ async fn run(
         let now = Instant::now();
         flush(&mut session, &sockets, &mut out, now).await;
         while let Some(event) = session.poll_event() {
-            let _ = events.send(CallEvent::Session(event));
+            let event = match event {
+                SessionEvent::LocalCandidate(line) => CallEvent::LocalCandidate(line),
+                SessionEvent::GatheringComplete => CallEvent::GatheringComplete,
+                other => CallEvent::Session(other),
+            };
+            let _ = events.send(event);
+        }
+        if session.gathering_complete() && !*gathered.borrow() {
+            let _ = gathered.send(true);
         }
         if let Some(done) = hang_up.take() {
             let _ = done.send(());
@@ -278,6 +375,7 @@ async fn run(
                     Some(Command::AcceptAnswer(sdp, tx)) => { let _ = tx.send(session.accept_answer(now, &sdp)); }
                     Some(Command::AddCandidate(line, tx)) => { let _ = tx.send(session.add_remote_candidate(&line)); }
                     Some(Command::Stats(tx)) => { let _ = tx.send(session.stats()); }
+                    Some(Command::RestartIce(tx)) => { let _ = tx.send(session.restart_ice(now)); }
                     Some(Command::HangUp(tx)) => {
                         session.close(now);
                         hang_up = Some(tx);

@@ -13,6 +13,7 @@
 
 pub mod demux;
 pub mod dtls;
+pub mod gather;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -26,6 +27,8 @@ use rtc_dtls::endpoint::{Endpoint, EndpointEvent};
 use rtc_ice::agent::Agent;
 use rtc_ice::agent::agent_config::AgentConfig;
 use rtc_ice::candidate::candidate_host::CandidateHostConfig;
+use rtc_ice::candidate::candidate_relay::CandidateRelayConfig;
+use rtc_ice::candidate::candidate_server_reflexive::CandidateServerReflexiveConfig;
 use rtc_ice::candidate::{Candidate, CandidateConfig, unmarshal_candidate};
 use rtc_ice::mdns::MulticastDnsMode;
 use rtc_ice::state::ConnectionState as IceState;
@@ -36,6 +39,8 @@ use thiserror::Error;
 use crate::call::SrtpKeys;
 pub use demux::{DatagramKind, classify};
 pub use dtls::{DtlsIdentity, DtlsRole, Fingerprint};
+use gather::{GatherEvent, Gatherer};
+pub use gather::{IceServerAddr, ServerKind};
 
 /// The address the DTLS endpoint knows its peer by. DTLS runs over the ICE transport, not a
 /// fixed 5-tuple: when ICE moves to another pair (or restarts) the association carries on,
@@ -80,6 +85,14 @@ pub enum TransportError {
     /// The transport is closed.
     #[error("the transport is closed")]
     Closed,
+    /// A STUN/TURN server could not be used or sent something its client refused.
+    #[error("ICE server {url}: {reason}")]
+    Server {
+        /// The server's URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// The state of the whole transport, as `RTCPeerConnectionState` reports it.
@@ -110,6 +123,17 @@ pub enum TransportEvent {
     Keys(SrtpKeys),
     /// Why the transport failed, once, before `State(Failed)`.
     Failure(String),
+    /// A local candidate (`candidate:…`) gathered after the start, to trickle.
+    LocalCandidate(String),
+    /// A STUN or TURN server gave no candidate (as `RTCPeerConnectionIceErrorEvent`).
+    CandidateError {
+        /// The server's URL.
+        url: String,
+        /// What went wrong (e.g. the server's 401 for a wrong TURN password).
+        reason: String,
+    },
+    /// Every server has answered or failed: no more local candidates will come.
+    GatheringComplete,
 }
 
 /// The candidate pair ICE selected.
@@ -139,10 +163,16 @@ pub struct Transmit {
 /// What [`Transport::handle_datagram`] made of a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Incoming {
-    /// STUN or DTLS, taken by the transport.
+    /// STUN, TURN or DTLS, taken by the transport.
     Consumed,
-    /// RTP or RTCP from the validated peer: for the call's media path.
-    Media(DatagramKind),
+    /// RTP or RTCP from the validated peer, for the call's media path: the first `len`
+    /// bytes of the datagram buffer (a relayed packet is moved there, unwrapped).
+    Media {
+        /// RTP or RTCP.
+        kind: DatagramKind,
+        /// Length of the media packet at the start of the buffer.
+        len: usize,
+    },
 }
 
 /// Timers of the transport; the defaults are RFC 7675's consent rules and WebRTC's.
@@ -157,6 +187,9 @@ pub struct TransportConfig {
     pub keepalive_interval: Duration,
     /// Time from ICE connecting to DTLS finishing before the transport gives up.
     pub dtls_timeout: Duration,
+    /// Offer only relayed candidates (`iceTransportPolicy: "relay"`): host addresses and
+    /// server-reflexive ones stay private.
+    pub relay_only: bool,
 }
 
 impl Default for TransportConfig {
@@ -166,6 +199,7 @@ impl Default for TransportConfig {
             failed_timeout: Duration::from_secs(25),
             keepalive_interval: Duration::from_secs(2),
             dtls_timeout: Duration::from_secs(10),
+            relay_only: false,
         }
     }
 }
@@ -196,6 +230,8 @@ pub struct TransportCounters {
     pub unvalidated: u64,
     /// Datagrams of no known kind.
     pub unknown: u64,
+    /// Datagrams from a STUN/TURN server that its client refused.
+    pub server_rejected: u64,
 }
 
 /// ICE and DTLS of one call, joined.
@@ -218,6 +254,14 @@ pub struct Transport {
     events: VecDeque<TransportEvent>,
     transmits: VecDeque<Transmit>,
     counters: TransportCounters,
+    gatherers: Vec<Gatherer>,
+    /// Set once the caller has added every host candidate and server.
+    gathering_sealed: bool,
+    gathering_reported: bool,
+    /// Reasons servers gave no candidate (for the relay-only failure message).
+    candidate_errors: Vec<String>,
+    /// The latest time passed in: TURN wrapping on the transmit path needs one.
+    clock: Instant,
 }
 
 impl std::fmt::Debug for Transport {
@@ -241,6 +285,9 @@ impl Transport {
             disconnected_timeout: Some(config.disconnected_timeout),
             failed_timeout: Some(config.failed_timeout),
             keepalive_interval: Some(config.keepalive_interval),
+            // The controlling agent waits this long before nominating a relayed pair, in case
+            // a direct one answers (2 s by default). Relay-only has nothing better to wait for.
+            relay_acceptance_min_wait: config.relay_only.then_some(Duration::ZERO),
             ..AgentConfig::default()
         };
         let ice = Agent::new(now, Arc::new(agent_config), crypto.clone()).map_err(ice_error)?;
@@ -261,6 +308,11 @@ impl Transport {
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             counters: TransportCounters::default(),
+            gatherers: Vec::new(),
+            gathering_sealed: false,
+            gathering_reported: false,
+            candidate_errors: Vec::new(),
+            clock: now,
         })
     }
 
@@ -286,8 +338,15 @@ impl Transport {
     }
 
     /// Adds a host candidate for a bound UDP socket and returns its SDP form
-    /// (`candidate:…`, without `a=`).
-    pub fn add_host_candidate(&mut self, addr: SocketAddr) -> Result<String, TransportError> {
+    /// (`candidate:…`, without `a=`); `None` under the relay-only policy, which keeps host
+    /// addresses out of ICE (the socket still reaches the TURN server).
+    pub fn add_host_candidate(
+        &mut self,
+        addr: SocketAddr,
+    ) -> Result<Option<String>, TransportError> {
+        if self.config.relay_only {
+            return Ok(None);
+        }
         let candidate = CandidateHostConfig {
             base_config: CandidateConfig {
                 network: "udp".to_owned(),
@@ -300,13 +359,144 @@ impl Transport {
         }
         .new_candidate_host()
         .map_err(ice_error)?;
-        self.add_local(candidate)
+        self.add_local(candidate).map(Some)
     }
 
     fn add_local(&mut self, candidate: Candidate) -> Result<String, TransportError> {
         let line = format!("candidate:{}", candidate.marshal());
         self.ice.add_local_candidate(candidate).map_err(ice_error)?;
         Ok(line)
+    }
+
+    /// Starts gathering through a STUN or TURN server from the socket bound at `local`
+    /// (one of the host addresses). Candidates arrive as [`TransportEvent::LocalCandidate`];
+    /// a server that gives none reports [`TransportEvent::CandidateError`].
+    pub fn add_ice_server(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        server: IceServerAddr,
+    ) -> Result<(), TransportError> {
+        if self.config.relay_only && server.kind == ServerKind::Stun {
+            return Ok(());
+        }
+        self.clock = now;
+        let url = server.url.clone();
+        let gatherer = Gatherer::start(
+            now,
+            local,
+            server,
+            self.config.relay_only,
+            self.crypto.clone(),
+        )
+        .map_err(|reason| TransportError::Server { url, reason })?;
+        self.gatherers.push(gatherer);
+        Ok(())
+    }
+
+    /// Says every host candidate and server has been added: once the servers have answered,
+    /// [`TransportEvent::GatheringComplete`] follows. Under the relay-only policy with no
+    /// relayed candidate by then, the transport fails with the servers' reasons.
+    pub fn seal_gathering(&mut self) {
+        self.gathering_sealed = true;
+        self.check_gathering();
+    }
+
+    /// Whether gathering is complete.
+    pub fn gathering_complete(&self) -> bool {
+        self.gathering_reported
+    }
+
+    fn check_gathering(&mut self) {
+        if self.gathering_reported
+            || !self.gathering_sealed
+            || !self.gatherers.iter().all(Gatherer::finished)
+        {
+            return;
+        }
+        self.gathering_reported = true;
+        self.events.push_back(TransportEvent::GatheringComplete);
+        if self.config.relay_only && !self.gatherers.iter().any(|g| g.relayed().is_some()) {
+            let why = if self.candidate_errors.is_empty() {
+                "no TURN server is configured".to_owned()
+            } else {
+                self.candidate_errors.join("; ")
+            };
+            self.fail(format!("relay-only policy and no relayed candidate: {why}"));
+        }
+    }
+
+    fn on_gather_events(&mut self, now: Instant, url: &str, events: Vec<GatherEvent>) {
+        for event in events {
+            match event {
+                GatherEvent::ServerReflexive { base, mapped } => {
+                    // Equal to its base (no NAT between us and the server): redundant
+                    // (RFC 8445 §5.1.3).
+                    if mapped == base {
+                        continue;
+                    }
+                    let candidate = CandidateServerReflexiveConfig {
+                        base_config: CandidateConfig {
+                            network: "udp".to_owned(),
+                            address: mapped.ip().to_string(),
+                            port: mapped.port(),
+                            component: 1,
+                            ..CandidateConfig::default()
+                        },
+                        rel_addr: base.ip().to_string(),
+                        rel_port: base.port(),
+                        url: Some(url.to_owned()),
+                    }
+                    .new_candidate_server_reflexive();
+                    self.add_gathered(candidate);
+                }
+                GatherEvent::Relayed { base, relayed } => {
+                    let candidate = CandidateRelayConfig {
+                        base_config: CandidateConfig {
+                            network: "udp".to_owned(),
+                            address: relayed.ip().to_string(),
+                            port: relayed.port(),
+                            component: 1,
+                            ..CandidateConfig::default()
+                        },
+                        rel_addr: base.ip().to_string(),
+                        rel_port: base.port(),
+                        url: Some(url.to_owned()),
+                    }
+                    .new_candidate_relay();
+                    self.add_gathered(candidate);
+                    // Peers already known get their permissions now, before ICE checks.
+                    let peers: Vec<SocketAddr> = self
+                        .ice
+                        .get_remote_candidates()
+                        .iter()
+                        .map(Candidate::addr)
+                        .collect();
+                    for gatherer in self.gatherers.iter_mut() {
+                        if gatherer.relayed() == Some(relayed) {
+                            for peer in &peers {
+                                gatherer.permit(now, *peer);
+                            }
+                        }
+                    }
+                }
+                GatherEvent::Failed(reason) => {
+                    self.candidate_errors.push(format!("{url}: {reason}"));
+                    self.events.push_back(TransportEvent::CandidateError {
+                        url: url.to_owned(),
+                        reason,
+                    });
+                }
+                GatherEvent::Data { .. } => {}
+            }
+        }
+    }
+
+    fn add_gathered(&mut self, candidate: Result<Candidate, rtc_shared::error::Error>) {
+        match candidate.map_err(ice_error).and_then(|c| self.add_local(c)) {
+            Ok(line) => self.events.push_back(TransportEvent::LocalCandidate(line)),
+            Err(e) => log::debug!("gathered candidate refused: {e}"),
+        }
     }
 
     /// Adds a remote candidate from its SDP or trickle form (`candidate:…`, with or
@@ -327,9 +517,14 @@ impl Transport {
             // RTCP is muxed (RFC 5761): component 2 candidates have no use.
             return Ok(());
         }
+        let peer = candidate.addr();
         self.ice
             .add_remote_candidate(candidate)
             .map_err(|e| bad(e.to_string()))?;
+        let now = self.clock;
+        for gatherer in self.gatherers.iter_mut() {
+            gatherer.permit(now, peer);
+        }
         Ok(())
     }
 
@@ -368,19 +563,122 @@ impl Transport {
         Ok(())
     }
 
-    /// Takes one datagram received on `local` from `remote`. STUN and DTLS are consumed;
-    /// RTP and RTCP from a validated peer come back as [`Incoming::Media`] for the call.
-    /// Anything else is counted and refused with the reason.
+    /// Begins an ICE restart (RFC 8445 §9): fresh local credentials, the remote's candidates
+    /// and every pair dropped, local candidates kept. Media keeps its route until ICE selects
+    /// a new pair; DTLS and SRTP carry on. Follow with [`resume_ice`](Self::resume_ice) once
+    /// the remote's new credentials and candidates are known.
+    pub fn restart_ice(&mut self, now: Instant) -> Result<(), TransportError> {
+        if self.state == TransportState::Closed {
+            return Err(TransportError::Closed);
+        }
+        if !self.started {
+            return Err(TransportError::NotStarted);
+        }
+        self.clock = now;
+        self.ice
+            .restart(now, String::new(), String::new(), true)
+            .map_err(ice_error)?;
+        // A call that failed for want of a path can come back; a failed handshake cannot.
+        if self.state == TransportState::Failed && self.dtls_done {
+            self.set_state(TransportState::Connecting);
+        }
+        Ok(())
+    }
+
+    /// Starts checks again after [`restart_ice`](Self::restart_ice) with the remote's new
+    /// credentials (its candidates are added with
+    /// [`add_remote_candidate`](Self::add_remote_candidate) first).
+    pub fn resume_ice(
+        &mut self,
+        now: Instant,
+        ice_ufrag: String,
+        ice_pwd: String,
+        ice_controlling: bool,
+    ) -> Result<(), TransportError> {
+        self.clock = now;
+        self.ice
+            .start_connectivity_checks(now, ice_controlling, ice_ufrag, ice_pwd)
+            .map_err(ice_error)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// The remote ICE username fragment in use.
+    pub fn remote_ufrag(&self) -> Option<&str> {
+        self.ice.get_remote_credentials().map(|c| c.ufrag.as_str())
+    }
+
+    /// Takes one datagram received on `local` from `remote`. STUN, TURN and DTLS are
+    /// consumed; RTP and RTCP from a validated peer come back as [`Incoming::Media`] for the
+    /// call. Anything else is counted and refused with the reason.
     pub fn handle_datagram(
         &mut self,
         now: Instant,
         local: SocketAddr,
         remote: SocketAddr,
-        datagram: &[u8],
+        datagram: &mut [u8],
     ) -> Result<Incoming, TransportError> {
         if self.state == TransportState::Closed {
             return Err(TransportError::Closed);
         }
+        self.clock = now;
+        if let Some(index) = self.gatherers.iter().position(|g| g.owns(local, remote)) {
+            return self.handle_from_server(now, index, datagram);
+        }
+        self.handle_peer_datagram(now, local, remote, datagram)
+    }
+
+    /// A datagram from a STUN/TURN server: responses, or a peer's packet relayed.
+    fn handle_from_server(
+        &mut self,
+        now: Instant,
+        index: usize,
+        datagram: &mut [u8],
+    ) -> Result<Incoming, TransportError> {
+        let mut events = Vec::new();
+        let gatherer = &mut self.gatherers[index];
+        let url = gatherer.url().to_owned();
+        let handled = gatherer.handle_datagram(now, datagram, &mut events);
+        let mut relayed = None;
+        events.retain_mut(|e| match e {
+            GatherEvent::Data {
+                relayed: local,
+                peer,
+                payload,
+            } => {
+                relayed = Some((*local, *peer, std::mem::take(payload)));
+                false
+            }
+            _ => true,
+        });
+        self.on_gather_events(now, &url, events);
+        self.check_gathering();
+        if let Err(reason) = handled {
+            self.counters.server_rejected += 1;
+            self.pump(now);
+            return Err(TransportError::Server { url, reason });
+        }
+        match relayed {
+            Some((local, peer, payload)) => {
+                // The unwrapped packet is shorter than its TURN framing: it fits in place.
+                let len = payload.len().min(datagram.len());
+                datagram[..len].copy_from_slice(&payload[..len]);
+                self.handle_peer_datagram(now, local, peer, &mut datagram[..len])
+            }
+            None => {
+                self.pump(now);
+                Ok(Incoming::Consumed)
+            }
+        }
+    }
+
+    fn handle_peer_datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        datagram: &mut [u8],
+    ) -> Result<Incoming, TransportError> {
         let kind = classify(datagram);
         let context = TransportContext {
             local_addr: local,
@@ -393,7 +691,7 @@ impl Transport {
                 let result = self.ice.handle_read(TransportMessage {
                     now,
                     transport: context,
-                    message: BytesMut::from(datagram),
+                    message: BytesMut::from(&*datagram),
                 });
                 if let Err(e) = result {
                     self.counters.stun_rejected += 1;
@@ -410,7 +708,10 @@ impl Transport {
                 if kind == DatagramKind::Dtls {
                     self.read_dtls(now, datagram).map(|()| Incoming::Consumed)
                 } else {
-                    Ok(Incoming::Media(kind))
+                    Ok(Incoming::Media {
+                        kind,
+                        len: datagram.len(),
+                    })
                 }
             }
             DatagramKind::TurnChannel | DatagramKind::Unknown => {
@@ -481,26 +782,60 @@ impl Transport {
         self.transmits.pop_front()
     }
 
-    /// Moves what ICE and DTLS have to send into the transmit queue.
+    /// Moves what ICE, DTLS and the STUN/TURN clients have to send into the transmit queue;
+    /// what leaves from a relayed address goes through its TURN server.
     fn queue_pending(&mut self) {
         while let Some(t) = self.ice.poll_write() {
-            self.transmits.push_back(Transmit {
-                local: t.transport.local_addr,
-                remote: t.transport.peer_addr,
-                payload: t.message,
-            });
+            self.queue(t.transport.local_addr, t.transport.peer_addr, t.message);
         }
-        if let Some(dtls) = self.dtls.as_mut() {
-            while let Some(t) = dtls.poll_transmit() {
-                // Sent over the selected pair; before there is one DTLS retransmits later.
-                if let Some((local, remote)) = self.route {
-                    self.transmits.push_back(Transmit {
-                        local,
-                        remote,
-                        payload: t.message,
-                    });
-                }
+        while let Some(t) = self.dtls.as_mut().and_then(|d| d.poll_transmit()) {
+            // Sent over the selected pair; before there is one DTLS retransmits later.
+            if let Some((local, remote)) = self.route {
+                self.queue(local, remote, t.message);
             }
+        }
+        for gatherer in self.gatherers.iter_mut() {
+            while let Some((local, remote, payload)) = gatherer.poll_transmit() {
+                self.transmits.push_back(Transmit {
+                    local,
+                    remote,
+                    payload,
+                });
+            }
+        }
+    }
+
+    fn queue(&mut self, local: SocketAddr, remote: SocketAddr, payload: BytesMut) {
+        match self
+            .gatherers
+            .iter_mut()
+            .find(|g| g.relayed() == Some(local))
+        {
+            Some(gatherer) => gatherer.send(self.clock, remote, &payload),
+            None => self.transmits.push_back(Transmit {
+                local,
+                remote,
+                payload,
+            }),
+        }
+    }
+
+    /// Whether `local` (a media route's local side) is a relayed address: media from it
+    /// must go through [`send_relayed`](Self::send_relayed).
+    pub fn is_relayed(&self, local: SocketAddr) -> bool {
+        self.gatherers.iter().any(|g| g.relayed() == Some(local))
+    }
+
+    /// Sends a media packet from a relayed address: it comes out of
+    /// [`poll_transmit`](Self::poll_transmit) wrapped for the TURN server.
+    pub fn send_relayed(&mut self, local: SocketAddr, remote: SocketAddr, packet: &[u8]) {
+        let now = self.clock;
+        if let Some(gatherer) = self
+            .gatherers
+            .iter_mut()
+            .find(|g| g.relayed() == Some(local))
+        {
+            gatherer.send(now, remote, packet);
         }
     }
 
@@ -521,7 +856,15 @@ impl Transport {
         }
         let ice = self.ice.poll_timeout();
         let dtls = self.dtls.as_ref().and_then(|d| d.poll_timeout(&DTLS_PEER));
-        [ice, dtls, self.dtls_deadline].into_iter().flatten().min()
+        let servers = self
+            .gatherers
+            .iter_mut()
+            .filter_map(Gatherer::poll_timeout)
+            .min();
+        [ice, dtls, self.dtls_deadline, servers]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Runs the timers due at `now`: ICE checks and consent, DTLS retransmission.
@@ -529,6 +872,14 @@ impl Transport {
         if matches!(self.state, TransportState::Closed | TransportState::Failed) {
             return;
         }
+        self.clock = now;
+        for index in 0..self.gatherers.len() {
+            let mut events = Vec::new();
+            self.gatherers[index].handle_timeout(now, &mut events);
+            let url = self.gatherers[index].url().to_owned();
+            self.on_gather_events(now, &url, events);
+        }
+        self.check_gathering();
         if let Err(e) = self.ice.handle_timeout(now) {
             log::debug!("ICE timeout handling: {e}");
         }
@@ -558,7 +909,13 @@ impl Transport {
         if let Some(dtls) = self.dtls.as_mut() {
             let _ = dtls.close(now);
         }
-        // Queue the close_notify over the current route before ICE forgets the pair.
+        // Queue the close_notify over the current route before ICE forgets the pair, then
+        // release the allocations.
+        self.clock = now;
+        self.queue_pending();
+        for gatherer in self.gatherers.iter_mut() {
+            gatherer.close(now);
+        }
         self.queue_pending();
         let _ = self.ice.close();
         self.route = None;
