@@ -108,6 +108,54 @@ async fn engines_talk_over_udp_with_simulator_quality() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ice_restart_renegotiates_and_the_call_stays_up() {
+    let (a, audio_a, b, audio_b) = connected_pair().await;
+    let offer = a.restart_ice().await.expect("restart offer");
+    let answer = b.accept_offer(&offer).await.expect("restart answer");
+    // Fresh ICE credentials both ways, same DTLS certificate.
+    let ufrag = |sdp: &str| {
+        sdp.lines()
+            .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+            .map(str::to_owned)
+    };
+    let first_offer_fp = offer.lines().find(|l| l.starts_with("a=fingerprint:"));
+    assert!(first_offer_fp.is_some());
+    a.accept_answer(&answer)
+        .await
+        .expect("accept restart answer");
+    // ICE checks again and selects a pair; the call ends up connected with traffic flowing.
+    let events = realtime::wait_for_event(&a, Duration::from_secs(5), |e| {
+        matches!(e, CallEvent::Session(SessionEvent::SelectedPair(_)))
+    })
+    .await;
+    println!("after restart: {events:?}");
+    assert_ne!(ufrag(&offer), None);
+    assert_ne!(ufrag(&offer), ufrag(&answer));
+    // Half a second of speech each way over the new pair.
+    let speech = read_wav(pesq::speech_a()).expect("speech").samples;
+    tokio::task::spawn_blocking(move || {
+        realtime::talk(vec![(audio_a, &speech[..]), (audio_b, &speech[..])], 50)
+    })
+    .await
+    .expect("audio thread");
+    for call in [&a, &b] {
+        let stats = call.stats().await.expect("stats");
+        assert_eq!(stats.state, TransportState::Connected);
+        // 500 ms of 20 ms packets.
+        assert!(stats.call.packets_received >= 20, "{stats:?}");
+        assert_eq!(stats.call.unauthenticated, 0);
+    }
+    // A second restart offer while one is out is refused, not a panic.
+    let again = a.restart_ice().await.expect("second restart");
+    assert!(matches!(
+        a.restart_ice().await,
+        Err(UdpCallError::Session(SessionError::Signaling(_)))
+    ));
+    let answer = b.accept_offer(&again).await.expect("answer");
+    a.accept_answer(&answer).await.expect("accept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hang_up_closes_the_peer() {
     let (a, _audio_a, b, _audio_b) = connected_pair().await;
     a.hang_up().await.expect("hang up");

@@ -34,6 +34,30 @@ pub async fn wait_for_state(
     }
 }
 
+/// Waits for the first event `call` reports that `wanted` accepts; returns every event
+/// seen, that one last. Panics on the call ending or the time running out.
+pub async fn wait_for_event(
+    call: &Call,
+    within: Duration,
+    wanted: impl Fn(&CallEvent) -> bool,
+) -> Vec<CallEvent> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, call.next_event()).await {
+            Ok(Some(event)) => {
+                let done = wanted(&event);
+                seen.push(event);
+                if done {
+                    return seen;
+                }
+            }
+            Ok(None) => panic!("call ended: {seen:?}"),
+            Err(_) => panic!("no such event within {within:?}: {seen:?}"),
+        }
+    }
+}
+
 /// Runs each audio side for `ticks` 10 ms ticks in real time, capturing its speech (then
 /// silence) and recording its playout; returns what each side heard, in order.
 pub fn talk(mut sides: Vec<(AudioSide, &[i16])>, ticks: usize) -> Vec<Vec<i16>> {
