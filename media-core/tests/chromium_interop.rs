@@ -2,11 +2,16 @@
 //! plays a speech sample to MediaCore, which scores what it heard with PESQ; MediaCore sends
 //! the other sample to Chromium, whose page records it (PESQ) and reports getStats.
 //!
+//! A third test runs the call relay-only on both sides through coturn (TURN REST
+//! credentials from a shared secret) and checks both selected pairs are relayed.
+//!
 //! Chromium only gathers loopback candidates with `--allow-loopback-in-peer-connection`, and
 //! on a host with other interfaces its checks then come from those addresses too. So these
 //! tests run in a network namespace holding only `lo`: `scripts/test-chromium.sh` (part of
 //! `make test`) starts them there. Elsewhere they refuse to run, with that instruction.
 
+#[path = "support/coturn.rs"]
+mod coturn;
 #[path = "support/pesq.rs"]
 mod pesq;
 #[path = "support/realtime.rs"]
@@ -25,7 +30,7 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use media_core::audio::wav::{read_wav, write_wav};
 use media_core::call::session::SessionEvent;
-use media_core::call::udp::{Call, CallEvent, CallOptions};
+use media_core::call::udp::{Call, CallEvent, CallOptions, IceServer};
 use media_core::net::transport::TransportState;
 use tokio::sync::{Mutex, mpsc};
 
@@ -52,6 +57,10 @@ async fn page() -> Html<&'static str> {
 }
 
 async fn chromium_offers(State(s): State<AppState>, body: String) -> (StatusCode, String) {
+    // Non-trickle: the answer carries the relayed candidate when there is a TURN server.
+    if let Err(e) = s.call.wait_gathering_complete().await {
+        return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    }
     match s.call.accept_offer(&body).await {
         Ok(answer) => (StatusCode::OK, answer),
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()),
@@ -59,6 +68,9 @@ async fn chromium_offers(State(s): State<AppState>, body: String) -> (StatusCode
 }
 
 async fn mediacore_offers(State(s): State<AppState>) -> (StatusCode, String) {
+    if let Err(e) = s.call.wait_gathering_complete().await {
+        return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    }
     match s.call.create_offer().await {
         Ok(offer) => (StatusCode::OK, offer),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
@@ -140,7 +152,14 @@ impl Drop for KillOnDrop {
     }
 }
 
-async fn interop(chromium_offers_first: bool) {
+/// TURN credentials for one side of a relayed call.
+struct Relay<'a> {
+    server: &'a coturn::Coturn,
+    username: String,
+    credential: String,
+}
+
+async fn interop(chromium_offers_first: bool, relay: Option<Relay<'_>>) {
     require_namespace();
     let _serial = SERIAL.lock().await;
     let role = if chromium_offers_first {
@@ -150,6 +169,19 @@ async fn interop(chromium_offers_first: bool) {
     };
     let mut options = CallOptions::new(0x5eed_0001, "mediacore-interop");
     options.bind = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
+    if let Some(relay) = &relay {
+        options.ice_servers = vec![IceServer {
+            urls: vec![relay.server.url()],
+            username: relay.username.clone(),
+            credential: relay.credential.clone(),
+        }];
+        options.relay_only = true;
+    }
+    let tag = if relay.is_some() {
+        format!("{role}-relay")
+    } else {
+        role.to_owned()
+    };
     let (call, audio) = Call::new(options).await.expect("call");
     let call = Arc::new(call);
     let (to_test, mut from_page) = mpsc::unbounded_channel();
@@ -174,12 +206,22 @@ async fn interop(chromium_offers_first: bool) {
 
     let speech_to_chromium = read_wav(pesq::speech_a()).expect("speech a").samples;
     let speech_ms = speech_to_chromium.len() as u64 / 48;
-    let dir = pesq::root().join(format!("target/call-tests/chromium-{role}"));
+    let dir = pesq::root().join(format!("target/call-tests/chromium-{tag}"));
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let url = format!(
+    let mut url = format!(
         "http://127.0.0.1:{port}/?role={role}&listen_ms={}",
         speech_ms + 2500
     );
+    if let Some(relay) = &relay {
+        // Chromium gets its own REST credentials (user "chromium").
+        let (user, cred) = coturn::rest_credentials(SECRET, "chromium");
+        url.push_str(&format!(
+            "&turn={}&user={}&cred={}",
+            percent(&relay.server.url()),
+            percent(&user),
+            percent(&cred)
+        ));
+    }
     let _chromium = KillOnDrop(launch_chromium(
         &url,
         &pesq::speech_b(),
@@ -192,7 +234,7 @@ async fn interop(chromium_offers_first: bool) {
         CallEvent::Session(SessionEvent::SelectedPair(p)) => Some((p.local, p.remote)),
         _ => None,
     });
-    println!("{role}: connected, pair {pair:?}");
+    println!("{tag}: connected, pair {pair:?}");
     // Chromium's microphone starts when the page sees the connection; MediaCore's speech
     // starts now, and both listen for the longer sample plus a tail.
     let ticks = (speech_ms as usize + 2000) / 10;
@@ -218,7 +260,7 @@ async fn interop(chromium_offers_first: bool) {
     let stats = call.stats().await.expect("stats");
     call.hang_up().await.expect("hang up");
     println!(
-        "{role}: MediaCore: received {} lost {} unauthenticated {} malformed {} rejected {} \
+        "{tag}: MediaCore: received {} lost {} unauthenticated {} malformed {} rejected {} \
          transport {:?}; page inbound {}; outbound {}; source {}",
         stats.call.packets_received,
         stats.call.packets_lost,
@@ -249,10 +291,20 @@ async fn interop(chromium_offers_first: bool) {
     let concealed = inbound["concealedSamples"].as_f64().unwrap_or(f64::MAX);
     let total = inbound["totalSamplesReceived"].as_f64().unwrap_or(0.0);
     println!(
-        "{role}: WB-PESQ at MediaCore {at_mediacore:.2}, at Chromium {at_chromium:.2};          Chromium received {received} packets, concealed {concealed}/{total} samples;          MediaCore received {} lost {}, setup {:?}",
+        "{tag}: WB-PESQ at MediaCore {at_mediacore:.2}, at Chromium {at_chromium:.2};          Chromium received {received} packets, concealed {concealed}/{total} samples;          MediaCore received {} lost {}, setup {:?}",
         stats.call.packets_received, stats.call.packets_lost, stats.setup_time
     );
     assert_eq!(report["connectionState"], "connected", "{report}");
+    if relay.is_some() {
+        let pair = stats.selected_pair.as_ref().expect("selected pair");
+        assert_eq!(
+            (pair.local_type.as_str(), pair.remote_type.as_str()),
+            ("relay", "relay"),
+            "{pair:?}"
+        );
+        assert_eq!(report["localCandidateType"], "relay", "{report}");
+        assert_eq!(report["remoteCandidateType"], "relay", "{report}");
+    }
     assert_eq!(stats.state, TransportState::Connected);
     assert_eq!(stats.call.unauthenticated, 0);
     assert!(stats.call.packets_received > 500, "{stats:?}");
@@ -274,14 +326,45 @@ async fn interop(chromium_offers_first: bool) {
     );
 }
 
+/// The shared secret of the relayed test's coturn (`--use-auth-secret`).
+const SECRET: &str = "mediacore-interop-secret";
+
+/// Percent-encodes a query value (TURN REST passwords hold `+`, `/` and `=`).
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a network namespace with only lo: run scripts/test-chromium.sh"]
 async fn chromium_offers_mediacore_answers() {
-    interop(true).await;
+    interop(true, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a network namespace with only lo: run scripts/test-chromium.sh"]
 async fn mediacore_offers_chromium_answers() {
-    interop(false).await;
+    interop(false, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a network namespace with only lo: run scripts/test-chromium.sh"]
+async fn chromium_and_mediacore_relay_only_through_coturn() {
+    let server = coturn::Coturn::start(coturn::Auth::Secret(SECRET), (49400, 49449));
+    let (username, credential) = coturn::rest_credentials(SECRET, "mediacore");
+    interop(
+        true,
+        Some(Relay {
+            server: &server,
+            username,
+            credential,
+        }),
+    )
+    .await;
 }
