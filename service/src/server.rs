@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::entra::EntraVerifier;
 use crate::auth::token::TokenKey;
+use crate::chat::realtime::ChatHub;
 use crate::config::Config;
 use crate::state::{AccessKeys, AppState, RelaySettings};
 use crate::storage::{SqliteStorage, Storage, StorageError};
@@ -106,6 +107,8 @@ impl std::fmt::Debug for RunningService {
 impl RunningService {
     /// Stops accepting requests, lets those in flight finish, and waits for the listeners.
     pub async fn shutdown(mut self) {
+        // Notification streams never end on their own; graceful shutdown would wait for them.
+        self.state.chat_hub.close();
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(5)));
         if let Some(stop) = self.http_stop.take() {
@@ -195,6 +198,7 @@ pub async fn start(config: &Config) -> Result<RunningService, StartError> {
         },
         entra,
         max_body_bytes: config.max_body_bytes,
+        chat_hub: ChatHub::default(),
     });
 
     let host = config.host();

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::entra::EntraVerifier;
 use crate::auth::token::TokenKey;
+use crate::chat::realtime::ChatHub;
 use crate::storage::Storage;
 
 /// The two HMAC access keys (raw bytes and the base64 text of a connection string).
@@ -55,6 +56,8 @@ pub struct AppState {
     pub entra: Option<EntraVerifier>,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Connected users' real-time chat notification queues.
+    pub chat_hub: ChatHub,
 }
 
 impl std::fmt::Debug for dyn Storage {

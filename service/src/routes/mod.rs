@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, the checks every route shares, and the fallbacks.
 
+mod chat;
 mod identity;
 mod relay;
 
@@ -19,6 +20,7 @@ pub fn router(state: SharedState) -> Router {
     let authenticated = Router::new()
         .merge(identity::routes())
         .merge(relay::routes())
+        .merge(chat::routes())
         // route_layer: unknown paths get 404 without being asked for credentials first.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

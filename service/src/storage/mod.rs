@@ -1,8 +1,12 @@
 //! Persistent state behind a trait, so a PostgreSQL backend can replace SQLite. The SQL in
 //! the backends sticks to what both databases accept (no `INSERT OR …`, no `MAX(a, b)`).
 
+pub mod chat;
+pub mod outbox;
 mod sqlite;
+mod sqlite_chat;
 
+pub use chat::ChatStore;
 pub use sqlite::SqliteStorage;
 
 use async_trait::async_trait;
@@ -39,9 +43,9 @@ impl UserRecord {
     }
 }
 
-/// The service's persistent state.
+/// The service's persistent state: users and settings here, chat in [`ChatStore`].
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: ChatStore + Send + Sync + 'static {
     /// Returns the setting `name`, storing `value` first if it has none. Concurrent callers
     /// (several nodes on one database) all get the one value that won.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StorageError>;

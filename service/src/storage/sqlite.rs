@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Storage, StorageError, UserRecord};
+use super::{Storage, StorageError, UserRecord, outbox, sqlite_chat};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (
@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS users (
 /// Storage in one SQLite file (WAL journal, so readers never wait for the writer's commit).
 #[derive(Clone)]
 pub struct SqliteStorage {
-    conn: Arc<Mutex<Connection>>,
+    pub(super) conn: Arc<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -53,6 +53,8 @@ impl SqliteStorage {
         )
         .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        conn.execute_batch(sqlite_chat::SCHEMA).map_err(err)?;
+        conn.execute_batch(outbox::SCHEMA).map_err(err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
