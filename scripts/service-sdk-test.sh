@@ -3,21 +3,24 @@
 # coturn (--use-auth-secret) accepting the relay credentials the service issues.
 #
 #   apt:  python3-venv, coturn                (installed as root or via sudo when missing)
-#   pip:  azure-communication-identity 1.5.0, azure-communication-networktraversal 1.1.0b2
-#         in .venv-sdk
+#   pip:  azure-communication-identity 1.5.0, azure-communication-networktraversal 1.1.0b2,
+#         azure-communication-chat 1.3.0 in .venv-sdk
 #
 # A service-principal TokenCredential (HS256 under a configured issuer key) is checked too.
 #
 # Steps: build and start mediacore-service on 127.0.0.1 (HTTPS on a free port, fresh data dir),
 # trust its generated CA through REQUESTS_CA_BUNDLE/SSL_CERT_FILE, run scripts/service_sdk_test.py
 # with the printed connection string, then allocate on a local coturn with the issued
-# username/credential (and check that a wrong credential is refused). Every piece is required:
+# username/credential (and check that a wrong credential is refused), then run
+# service/sdk-tests/chat_sdk_test.py (ChatClient/ChatThreadClient and the real-time stream with
+# user tokens from the identity SDK). Every piece is required:
 # a missing one is an error, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV="$ROOT/.venv-sdk"
-PIP_PACKAGES=(azure-communication-identity==1.5.0 azure-communication-networktraversal==1.1.0b2)
+PIP_PACKAGES=(azure-communication-identity==1.5.0 azure-communication-networktraversal==1.1.0b2
+  azure-communication-chat==1.3.0)
 
 say() { printf 'service-sdk: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
@@ -46,8 +49,15 @@ for tool in turnserver turnutils_uclient python3; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found after install"
 done
 
-if ! "$VENV/bin/python" -c 'import azure.communication.identity, azure.communication.networktraversal' 2>/dev/null \
-   || [ "$("$VENV/bin/python" -c 'from azure.communication.identity import _version as v; print(v.VERSION)')" != "1.5.0" ]; then
+sdk_versions() {
+  "$VENV/bin/python" - 2>/dev/null <<'PY'
+import azure.communication.networktraversal
+from azure.communication.identity import _version as identity
+from azure.communication.chat import _version as chat
+print(identity.VERSION, chat.VERSION)
+PY
+}
+if [ "$(sdk_versions)" != "1.5.0 1.3.0" ]; then
   say "creating $VENV with ${PIP_PACKAGES[*]}"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" || die "pip install"
@@ -138,4 +148,8 @@ if turnutils_uclient -p "$TURN_PORT" -u "$TURN_USER" -w "wrong$TURN_PASS" -e 127
   die "coturn accepted a wrong credential: the check proves nothing"
 fi
 say "coturn: allocation with the issued credentials relayed data; a wrong credential was refused"
+
+REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
+  "$VENV/bin/python" service/sdk-tests/chat_sdk_test.py "$CONN" \
+  || { tail -20 "$WORK/service.err" >&2; die "chat SDK calls"; }
 echo "service-sdk: all checks passed"
