@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod chat;
+
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -64,10 +66,15 @@ pub fn https_client(ca_path: &std::path::Path) -> reqwest::Client {
 
 impl TestService {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A service whose test configuration `adjust` changes first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let service = mediacore_service::start(&config(dir.path()))
-            .await
-            .expect("start");
+        let mut config = config(dir.path());
+        adjust(&mut config);
+        let service = mediacore_service::start(&config).await.expect("start");
         let client = https_client(&service.ca_path);
         let base = format!("https://127.0.0.1:{}", service.https_addr.port());
         Self {
@@ -161,8 +168,13 @@ impl TestService {
 
     /// Number of users in the database, read directly from the SQLite file.
     pub fn user_count(&self) -> i64 {
+        self.count("users")
+    }
+
+    /// Number of rows in `table`, read directly from the SQLite file.
+    pub fn count(&self, table: &str) -> i64 {
         let conn = rusqlite::Connection::open(self.dir.path().join("service.db")).expect("db");
-        conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .expect("count")
     }
 }
