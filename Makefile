@@ -7,11 +7,14 @@ FUZZ_SECONDS ?= 30
 
 .PHONY: run test bootstrap fmt-check clippy unit pesq-check header-check c-examples fuzz-smoke bench header fuzz service-sdk chromium-interop
 
-# CONDITION: clean, wifi, cellular or congested (a shipped trace).
+# `make run`: a WebRTC call between two engines over UDP, direct and relayed through coturn.
+# `make run DEMO=sim CONDITION=clean|wifi|cellular|congested`: the network-simulator demo
+# (a shipped trace).
+DEMO ?= udp
 CONDITION ?= wifi
 
 run: bootstrap
-	cargo run --quiet --release -p mediacore-examples --bin call-demo -- $(CONDITION)
+	DEMO=$(DEMO) CONDITION=$(CONDITION) scripts/run-demo.sh
 
 test: bootstrap fmt-check clippy pesq-check unit chromium-interop header-check c-examples fuzz-smoke service-sdk
 	@echo "make test: all checks passed"

@@ -6,9 +6,11 @@
 //!
 //! Needs the speech samples and the PESQ venv that `scripts/bootstrap.sh` makes.
 
+#[path = "pesq_score.rs"]
+mod pesq_score;
+
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use media_core::audio::wav::{read_wav, write_wav};
 use media_core::call::simulated::{Outcome, Path as NetPath, Sample, SimulatedCall, run};
@@ -100,7 +102,7 @@ fn demo() -> Result<(), String> {
     for (reference, heard, who) in [(&speech_a, &heard_b, "B"), (&speech_b, &heard_a, "A")] {
         println!(
             "PESQ (WB, P.862.2) of what {who} heard: {}",
-            pesq(&root, reference, heard)?
+            pesq_score::pesq(&root, reference, heard)?
         );
     }
     Ok(())
@@ -119,26 +121,6 @@ fn print_second(s: &Sample) {
         b.jitter_buffer.playout_delay_ms,
         b.mos
     );
-}
-
-fn pesq(root: &Path, reference: &Path, degraded: &Path) -> Result<String, String> {
-    let python = root.join(".venv/bin/python");
-    let out = Command::new(&python)
-        .arg(root.join("scripts/score_pesq.py"))
-        .arg(reference)
-        .arg(degraded)
-        .output()
-        .map_err(|e| format!("{}: {e} (run scripts/bootstrap.sh)", python.display()))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("pesq_wb: ")
-        .to_owned())
 }
 
 /// A self-contained HTML page with SVG line plots of the call's statistics.
