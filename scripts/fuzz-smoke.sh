@@ -2,6 +2,9 @@
 # Runs every cargo-fuzz target (or those named) for N seconds each, starting from the seed
 # corpora in fuzz/corpus/<target> (left untouched: new inputs go to fuzz/scratch/<target>).
 # Fails on the first crash, leak or timeout, and prints one summary line per target.
+# The targets are every [[bin]] of fuzz/Cargo.toml (`cargo fuzz list`): the RTP, RTCP,
+# SRTP and SRTCP parsers, STUN as the call transport receives it (stun_parse) and remote
+# SDP as a call accepts it (sdp_parse).
 #   scripts/fuzz-smoke.sh [seconds] [target...]      (default: 30 s, all targets)
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
@@ -31,7 +34,8 @@ fi
 "${fuzz[@]}" build >/dev/null 2>build.log || { cat build.log >&2; exit 1; }
 rm -f build.log
 for t in "${targets[@]}"; do
-  mkdir -p "scratch/$t"
+  # A target without committed seeds still runs (libFuzzer refuses a missing directory).
+  mkdir -p "scratch/$t" "corpus/$t"
   log="scratch/$t.log"
   if ! "${fuzz[@]}" run "$t" "scratch/$t" "corpus/$t" -- \
       -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1; then
