@@ -160,3 +160,61 @@ async fn wrong_turn_password_fails_with_the_reason() {
         .await
         .expect("gathering over");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relayed_candidates_trickle_after_offer_and_answer() {
+    let server = Coturn::start(
+        Auth::Static {
+            user: "alice",
+            password: "wonderland",
+        },
+        (49350, 49399),
+    );
+    let (a, _audio_a) = Call::new(relay_options(0xd4, &server, "alice", "wonderland"))
+        .await
+        .expect("call a");
+    let (b, _audio_b) = Call::new(relay_options(0xe5, &server, "alice", "wonderland"))
+        .await
+        .expect("call b");
+    // Offer and answer with their candidates taken out (an allocation on loopback may beat
+    // the offer): every candidate reaches the peer by trickle, after the answer.
+    let strip = |sdp: String| -> String {
+        sdp.split_inclusive("\r\n")
+            .filter(|l| !l.starts_with("a=candidate:") && !l.starts_with("a=end-of-candidates"))
+            .collect()
+    };
+    let offer = strip(a.create_offer().await.expect("offer"));
+    let answer = strip(b.accept_offer(&offer).await.expect("answer"));
+    a.accept_answer(&answer).await.expect("accept answer");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut connected = [false, false];
+    while connected != [true, true] {
+        for (i, (from, to)) in [(&a, &b), (&b, &a)].into_iter().enumerate() {
+            while let Some(event) = from.try_event() {
+                match event {
+                    CallEvent::LocalCandidate(line) => {
+                        assert!(line.contains("typ relay"), "{line}");
+                        to.add_remote_candidate(&line).await.expect("trickled");
+                    }
+                    CallEvent::Session(SessionEvent::State(TransportState::Connected)) => {
+                        connected[i] = true;
+                    }
+                    CallEvent::Session(SessionEvent::State(TransportState::Failed)) => {
+                        panic!("call {i} failed");
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no connection by trickle"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pair = a.stats().await.expect("stats").selected_pair.expect("pair");
+    assert_eq!(
+        (pair.local_type.as_str(), pair.remote_type.as_str()),
+        ("relay", "relay")
+    );
+}
