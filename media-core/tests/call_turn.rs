@@ -25,11 +25,15 @@ use realtime::wait_for_state;
 const MIN_PESQ: f64 = 4.0;
 
 fn relay_options(ssrc: u32, server: &Coturn, username: &str, credential: &str) -> CallOptions {
+    relay_options_to(ssrc, &server.url(), username, credential)
+}
+
+fn relay_options_to(ssrc: u32, url: &str, username: &str, credential: &str) -> CallOptions {
     let mut o = CallOptions::new(ssrc, &format!("relay-{ssrc:x}"));
     o.bind = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
     o.session.audio.encoder.bitrate_bps = 48_000;
     o.ice_servers = vec![IceServer {
-        urls: vec![server.url()],
+        urls: vec![url.to_owned()],
         username: username.to_owned(),
         credential: credential.to_owned(),
     }];
@@ -216,5 +220,60 @@ async fn relayed_candidates_trickle_after_offer_and_answer() {
     assert_eq!(
         (pair.local_type.as_str(), pair.remote_type.as_str()),
         ("relay", "relay")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_only_call_with_one_engine_reaching_the_server_over_tcp() {
+    let server = Coturn::start(
+        Auth::Static {
+            user: "alice",
+            password: "wonderland",
+        },
+        (49450, 49499),
+    );
+    let tcp_url = format!("turn:{}?transport=tcp", server.addr);
+    let (a, _audio_a) = Call::new(relay_options_to(0xf6, &tcp_url, "alice", "wonderland"))
+        .await
+        .expect("call a");
+    let (b, _audio_b) = Call::new(relay_options(0xf7, &server, "alice", "wonderland"))
+        .await
+        .expect("call b");
+    a.wait_gathering_complete().await.expect("a gathered");
+    b.wait_gathering_complete().await.expect("b gathered");
+    let offer = a.create_offer().await.expect("offer");
+    assert!(offer.contains(" typ relay "), "{offer}");
+    let answer = b.accept_offer(&offer).await.expect("answer");
+    a.accept_answer(&answer).await.expect("accept answer");
+    wait_for_state(&a, TransportState::Connected, Duration::from_secs(10)).await;
+    wait_for_state(&b, TransportState::Connected, Duration::from_secs(10)).await;
+    // RTCP flows both ways over the TCP leg (no audio thread runs here).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for call in [&a, &b] {
+        let stats = call.stats().await.expect("stats");
+        let pair = stats.selected_pair.expect("pair");
+        assert_eq!(
+            (pair.local_type.as_str(), pair.remote_type.as_str()),
+            ("relay", "relay")
+        );
+        assert!(stats.call.rtcp_received > 0, "{:?}", stats.call);
+        assert_eq!(stats.transport.server_rejected, 0);
+    }
+
+    // A TCP server that is not there: a candidate error naming it, then failed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let nobody = closed.local_addr().expect("addr");
+    drop(closed);
+    let url = format!("turn:{nobody}?transport=tcp");
+    let (c, _audio_c) = Call::new(relay_options_to(0xf8, &url, "alice", "wonderland"))
+        .await
+        .expect("call c");
+    let events = wait_for_state(&c, TransportState::Failed, Duration::from_secs(10)).await;
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            CallEvent::Session(SessionEvent::CandidateError { url: u, reason }) if *u == url && reason.contains("TCP")
+        )),
+        "{events:?}"
     );
 }

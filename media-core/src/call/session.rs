@@ -196,6 +196,12 @@ impl Session {
         Ok(())
     }
 
+    /// Reports a server that could not be reached (see [`Transport::server_unreachable`]).
+    pub fn server_unreachable(&mut self, now: Instant, url: &str, reason: String) {
+        self.transport.server_unreachable(url, reason);
+        self.pump(now);
+    }
+
     /// Says every host candidate and server has been added (see
     /// [`Transport::seal_gathering`]).
     pub fn seal_gathering(&mut self, now: Instant) {

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use std::task::Poll;
 
-use tokio::io::ReadBuf;
-use tokio::net::UdpSocket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::sleep_until;
 
@@ -22,7 +23,13 @@ use tokio::sync::watch;
 
 use super::AudioSide;
 use super::session::{Session, SessionConfig, SessionError, SessionEvent, SessionStats};
-use crate::net::transport::{IceServerAddr, ServerKind};
+use crate::net::transport::{IceServerAddr, ServerKind, tcp_frame_len};
+
+/// How long a TCP connection to a TURN server may take.
+const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A frame read from a TURN server over TCP: (local, server, bytes).
+type TcpFrame = (SocketAddr, SocketAddr, Vec<u8>);
 
 /// How often the task looks for captured audio to send. Captured audio waits at most this
 /// long before it is encoded (the audio thread cannot wake a tokio task without a syscall).
@@ -152,6 +159,8 @@ impl Call {
             options.bind.clone()
         };
         let mut sockets = Vec::new();
+        let mut tcp_writers = Vec::new();
+        let (tcp_tx, tcp_rx) = mpsc::unbounded_channel();
         let (events_tx, events) = mpsc::unbounded_channel();
         for ip in addrs {
             let socket = UdpSocket::bind(SocketAddr::new(ip, 0))
@@ -165,8 +174,25 @@ impl Call {
             }
             for server in &servers {
                 // Only servers of the socket's address family can answer it.
-                if server.addr.is_ipv4() == local.is_ipv4() {
+                if server.addr.is_ipv4() != local.is_ipv4() {
+                    continue;
+                }
+                if !server.tcp {
                     session.add_ice_server(now, local, server.clone())?;
+                    continue;
+                }
+                match connect_tcp(ip, server.addr).await {
+                    Ok((tcp_local, reader, writer)) => {
+                        tokio::spawn(read_tcp_frames(
+                            reader,
+                            tcp_local,
+                            server.addr,
+                            tcp_tx.clone(),
+                        ));
+                        tcp_writers.push((tcp_local, writer));
+                        session.add_ice_server(now, tcp_local, server.clone())?;
+                    }
+                    Err(reason) => session.server_unreachable(now, &server.url, reason),
                 }
             }
             sockets.push(Arc::new(socket));
@@ -175,7 +201,12 @@ impl Call {
         let local_addrs = sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (gathered_tx, gathered) = watch::channel(false);
-        tokio::spawn(run(session, sockets, commands_rx, events_tx, gathered_tx));
+        let io = Io {
+            sockets,
+            tcp_writers,
+            tcp_frames: tcp_rx,
+        };
+        tokio::spawn(run(session, io, commands_rx, events_tx, gathered_tx));
         Ok((
             Self {
                 commands,
@@ -278,7 +309,7 @@ async fn resolve_ice_servers(servers: &[IceServer]) -> Result<Vec<IceServerAddr>
             let url = Url::parse_url(raw).map_err(|e| bad(e.to_string()))?;
             let kind = match (url.scheme, url.proto) {
                 (SchemeType::Stun, _) => ServerKind::Stun,
-                (SchemeType::Turn, ProtoType::Udp) => {
+                (SchemeType::Turn, ProtoType::Udp | ProtoType::Tcp) => {
                     if server.username.is_empty() {
                         return Err(bad("a TURN server needs a username and credential".into()));
                     }
@@ -288,10 +319,11 @@ async fn resolve_ice_servers(servers: &[IceServer]) -> Result<Vec<IceServerAddr>
                     }
                 }
                 (SchemeType::Turn, _) => {
-                    return Err(bad("TURN over TCP is not implemented yet".to_owned()));
+                    return Err(bad("TURN transport must be udp or tcp".to_owned()));
                 }
                 _ => return Err(bad("stuns:/turns: (TLS) are not implemented yet".to_owned())),
             };
+            let tcp = url.proto == ProtoType::Tcp && url.scheme == SchemeType::Turn;
             let addr = tokio::net::lookup_host((url.host.as_str(), url.port))
                 .await
                 .map_err(|e| bad(format!("cannot resolve {}: {e}", url.host)))?
@@ -301,6 +333,7 @@ async fn resolve_ice_servers(servers: &[IceServer]) -> Result<Vec<IceServerAddr>
                 url: raw.clone(),
                 addr,
                 kind,
+                tcp,
             });
         }
     }
@@ -333,9 +366,81 @@ fn host_addresses() -> Vec<IpAddr> {
     }
 }
 
+/// Connects to a TURN server over TCP from `ip`; returns the connection's local address and
+/// its halves.
+async fn connect_tcp(
+    ip: IpAddr,
+    server: SocketAddr,
+) -> Result<(SocketAddr, OwnedReadHalf, OwnedWriteHalf), String> {
+    let socket = if ip.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| format!("TCP socket: {e}"))?;
+    socket
+        .bind(SocketAddr::new(ip, 0))
+        .map_err(|e| format!("bind {ip}: {e}"))?;
+    let stream = tokio::time::timeout(TCP_CONNECT_TIMEOUT, socket.connect(server))
+        .await
+        .map_err(|_| format!("TCP connection to {server} timed out"))?
+        .map_err(|e| format!("TCP connection to {server}: {e}"))?;
+    // Checks, DTLS and media are small and latency-bound.
+    let _ = stream.set_nodelay(true);
+    let local = stream
+        .local_addr()
+        .map_err(|e| format!("TCP local address: {e}"))?;
+    let (reader, writer) = stream.into_split();
+    Ok((local, reader, writer))
+}
+
+/// Splits a TURN-over-TCP stream into STUN messages and ChannelData frames for the call's
+/// task. Ends at EOF, on a read error or on bytes that are neither (the server is broken).
+async fn read_tcp_frames(
+    mut reader: OwnedReadHalf,
+    local: SocketAddr,
+    server: SocketAddr,
+    frames: mpsc::UnboundedSender<TcpFrame>,
+) {
+    let mut stream = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    loop {
+        match reader.read(&mut chunk).await {
+            Ok(0) => return,
+            Ok(n) => stream.extend_from_slice(&chunk[..n]),
+            Err(e) => {
+                log::debug!("TURN connection to {server}: {e}");
+                return;
+            }
+        }
+        loop {
+            match tcp_frame_len(&stream) {
+                Ok(Some(len)) if stream.len() >= len => {
+                    let frame: Vec<u8> = stream.drain(..len).collect();
+                    if frames.send((local, server, frame)).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    log::debug!("TURN connection to {server}: {e}");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The call's sockets: UDP for ICE and media, TCP connections to TURN servers.
+struct Io {
+    sockets: Vec<Arc<UdpSocket>>,
+    tcp_writers: Vec<(SocketAddr, OwnedWriteHalf)>,
+    tcp_frames: mpsc::UnboundedReceiver<TcpFrame>,
+}
+
 async fn run(
     mut session: Session,
-    sockets: Vec<Arc<UdpSocket>>,
+    mut io: Io,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<CallEvent>,
     gathered: watch::Sender<bool>,
@@ -346,7 +451,7 @@ async fn run(
     let mut hang_up: Option<oneshot::Sender<()>> = None;
     loop {
         let now = Instant::now();
-        flush(&mut session, &sockets, &mut out, now).await;
+        flush(&mut session, &mut io, &mut out, now).await;
         while let Some(event) = session.poll_event() {
             let event = match event {
                 SessionEvent::LocalCandidate(line) => CallEvent::LocalCandidate(line),
@@ -383,12 +488,17 @@ async fn run(
                     None => {
                         // The handle was dropped: hang up.
                         session.close(now);
-                        flush(&mut session, &sockets, &mut out, now).await;
+                        flush(&mut session, &mut io, &mut out, now).await;
                         break;
                     }
                 }
             }
-            received = recv_any(&sockets, &mut inbound) => {
+            Some((local, from, mut frame)) = io.tcp_frames.recv() => {
+                if let Err(e) = session.handle_datagram(Instant::now(), local, from, &mut frame) {
+                    log::debug!("frame from {from} over TCP dropped: {e}");
+                }
+            }
+            received = recv_any(&io.sockets, &mut inbound) => {
                 match received {
                     Ok((local, from, n)) => {
                         // Refused datagrams are counted by the session; the reason is logged.
@@ -427,12 +537,19 @@ async fn recv_any(
     .await
 }
 
-async fn flush(session: &mut Session, sockets: &[Arc<UdpSocket>], out: &mut [u8], now: Instant) {
+async fn flush(session: &mut Session, io: &mut Io, out: &mut [u8], now: Instant) {
     while let Some(t) = session.poll_transmit(now, out) {
-        let socket = sockets
+        if let Some((_, writer)) = io.tcp_writers.iter_mut().find(|(l, _)| *l == t.local) {
+            if let Err(e) = writer.write_all(&out[..t.len]).await {
+                log::debug!("TURN connection to {}: {e}", t.remote);
+            }
+            continue;
+        }
+        let socket = io
+            .sockets
             .iter()
             .find(|s| s.local_addr().is_ok_and(|a| a == t.local))
-            .or_else(|| sockets.first());
+            .or_else(|| io.sockets.first());
         if let Some(socket) = socket
             && let Err(e) = socket.send_to(&out[..t.len], t.remote).await
         {

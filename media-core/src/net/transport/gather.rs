@@ -45,6 +45,10 @@ pub struct IceServerAddr {
     pub addr: SocketAddr,
     /// STUN or TURN.
     pub kind: ServerKind,
+    /// Reached over TCP (`?transport=tcp`): the caller keeps the connection and moves whole
+    /// STUN messages and ChannelData frames over it (RFC 8656 §12.5), with the connection's
+    /// local address as `local`. The relay itself is UDP either way.
+    pub tcp: bool,
 }
 
 /// What a gatherer learned.
@@ -110,7 +114,7 @@ impl Gatherer {
             stun_serv_addr: server.addr.to_string(),
             turn_serv_addr,
             local_addr: local,
-            transport_protocol: TransportProtocol::UDP,
+            transport_protocol: protocol(server.tcp),
             username,
             password,
             realm: String::new(),
@@ -178,7 +182,7 @@ impl Gatherer {
             transport: TransportContext {
                 local_addr: self.local,
                 peer_addr: self.server.addr,
-                transport_protocol: TransportProtocol::UDP,
+                transport_protocol: protocol(self.server.tcp),
                 ecn: None,
             },
             message: BytesMut::from(datagram),
@@ -334,5 +338,48 @@ impl Gatherer {
                 }
             }
         }
+    }
+}
+
+fn protocol(tcp: bool) -> TransportProtocol {
+    if tcp {
+        TransportProtocol::TCP
+    } else {
+        TransportProtocol::UDP
+    }
+}
+
+/// The length of the STUN message or ChannelData frame at the start of a TURN-over-TCP
+/// stream (ChannelData padded to 4 bytes, RFC 8656 §12.5): `Ok(None)` until 4 bytes are in,
+/// an error for bytes that are neither.
+pub fn tcp_frame_len(stream: &[u8]) -> Result<Option<usize>, String> {
+    let Some(header) = stream.get(..4) else {
+        return Ok(None);
+    };
+    let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+    match header[0] >> 6 {
+        0 => Ok(Some(20 + len)),
+        1 => Ok(Some(4 + len.div_ceil(4) * 4)),
+        _ => Err(format!(
+            "neither STUN nor ChannelData on the TURN connection (first byte {:#04x})",
+            header[0]
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tcp_frame_len;
+
+    #[test]
+    fn tcp_frames_are_stun_or_padded_channel_data() {
+        assert_eq!(tcp_frame_len(&[0, 1]), Ok(None));
+        // A STUN message: 20-byte header plus its length.
+        assert_eq!(tcp_frame_len(&[0x01, 0x01, 0, 12, 0x21]), Ok(Some(32)));
+        // ChannelData 0x4000 with 5 bytes of data: padded to 8 over TCP.
+        assert_eq!(tcp_frame_len(&[0x40, 0x00, 0, 5]), Ok(Some(12)));
+        assert_eq!(tcp_frame_len(&[0x40, 0x00, 0, 8]), Ok(Some(12)));
+        assert!(tcp_frame_len(&[0x80, 0, 0, 0]).is_err());
+        assert!(tcp_frame_len(&[0xff, 0, 0, 0]).is_err());
     }
 }

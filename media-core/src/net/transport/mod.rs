@@ -40,7 +40,7 @@ use crate::call::SrtpKeys;
 pub use demux::{DatagramKind, classify};
 pub use dtls::{DtlsIdentity, DtlsRole, Fingerprint};
 use gather::{GatherEvent, Gatherer};
-pub use gather::{IceServerAddr, ServerKind};
+pub use gather::{IceServerAddr, ServerKind, tcp_frame_len};
 
 /// The address the DTLS endpoint knows its peer by. DTLS runs over the ICE transport, not a
 /// fixed 5-tuple: when ICE moves to another pair (or restarts) the association carries on,
@@ -392,6 +392,16 @@ impl Transport {
         .map_err(|reason| TransportError::Server { url, reason })?;
         self.gatherers.push(gatherer);
         Ok(())
+    }
+
+    /// Reports a server that could not be used at all (e.g. its TCP connection was refused):
+    /// a [`TransportEvent::CandidateError`], and a reason for the relay-only failure.
+    pub fn server_unreachable(&mut self, url: &str, reason: String) {
+        self.candidate_errors.push(format!("{url}: {reason}"));
+        self.events.push_back(TransportEvent::CandidateError {
+            url: url.to_owned(),
+            reason,
+        });
     }
 
     /// Says every host candidate and server has been added: once the servers have answered,
