@@ -32,6 +32,26 @@ pub struct Config {
     pub relay: RelayConfig,
     /// The issuer of service-principal bearer tokens (the local stand-in for Entra ID).
     pub entra: EntraConfig,
+    /// SMS: the phone numbers this resource owns.
+    pub sms: SmsConfig,
+}
+
+/// SMS settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// E.164 numbers this resource owns: SMS may be sent from them, and SMS sent to them is
+    /// delivered locally (an `SMSReceived` event) instead of through the gateway. Added to the
+    /// stored registry at start (numbers stay registered when removed from the list).
+    pub numbers: Vec<String>,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            numbers: vec!["+18005550100".to_owned(), "+18005550101".to_owned()],
+        }
+    }
 }
 
 /// Service-principal tokens: HS256 JWTs with `iss` = `issuer`, signed with `key`.
@@ -80,6 +100,7 @@ impl Default for Config {
             keys: KeysConfig::default(),
             relay: RelayConfig::default(),
             entra: EntraConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }
@@ -202,6 +223,14 @@ impl Config {
         }
         if let Some(v) = var("ENTRA_KEY") {
             self.entra.key = Some(v);
+        }
+        if let Some(v) = var("SMS_NUMBERS") {
+            self.sms.numbers = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = var("RELAY_MAX_TTL_SECONDS") {
             self.relay.max_ttl_seconds = parse_env("RELAY_MAX_TTL_SECONDS", &v)?;

@@ -14,9 +14,10 @@ pub mod identifier;
 pub mod relay;
 pub mod routes;
 pub mod server;
+pub mod sms;
 pub mod state;
 pub mod storage;
 pub mod tls;
 
 pub use config::Config;
-pub use server::{RunningService, StartError, start};
+pub use server::{RunningService, StartError, start, start_with_gateway};

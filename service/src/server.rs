@@ -8,16 +8,17 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::auth::entra::EntraVerifier;
 use crate::auth::token::TokenKey;
 use crate::chat::realtime::ChatHub;
 use crate::config::Config;
+use crate::sms::gateway::{RecordingGateway, SmsGateway};
 use crate::state::{AccessKeys, AppState, RelaySettings};
 use crate::storage::{SqliteStorage, Storage, StorageError};
-use crate::{routes, tls};
+use crate::{clock, routes, sms, tls};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +93,7 @@ pub struct RunningService {
     pub state: Arc<AppState>,
     handle: Handle,
     http_stop: Option<oneshot::Sender<()>>,
+    sms_stop: Option<watch::Sender<bool>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -114,14 +116,26 @@ impl RunningService {
         if let Some(stop) = self.http_stop.take() {
             let _ = stop.send(());
         }
+        if let Some(stop) = self.sms_stop.take() {
+            let _ = stop.send(true);
+        }
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
     }
 }
 
-/// Starts the service described by `config` on the current tokio runtime.
+/// Starts the service described by `config` on the current tokio runtime, with the default
+/// (recording) SMS gateway.
 pub async fn start(config: &Config) -> Result<RunningService, StartError> {
+    start_with_gateway(config, Arc::new(RecordingGateway::default())).await
+}
+
+/// Starts the service with `gateway` carrying SMS to numbers the resource does not own.
+pub async fn start_with_gateway(
+    config: &Config,
+    gateway: Arc<dyn SmsGateway>,
+) -> Result<RunningService, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(io(format!("creating {}", config.data_dir.display())))?;
     let storage: Arc<dyn Storage> =
@@ -180,6 +194,15 @@ pub async fn start(config: &Config) -> Result<RunningService, StartError> {
         }
     };
 
+    if let Some(bad) = config.sms.numbers.iter().find(|n| !sms::is_e164(n)) {
+        return Err(StartError::Config(format!(
+            "sms.numbers: '{bad}' is not an E.164 number"
+        )));
+    }
+    storage
+        .register_numbers(&config.sms.numbers, clock::now_ms())
+        .await?;
+
     let state = Arc::new(AppState {
         storage,
         keys: AccessKeys {
@@ -199,6 +222,7 @@ pub async fn start(config: &Config) -> Result<RunningService, StartError> {
         entra,
         max_body_bytes: config.max_body_bytes,
         chat_hub: ChatHub::default(),
+        sms_wake: Arc::new(Notify::new()),
     });
 
     let host = config.host();
@@ -219,6 +243,15 @@ pub async fn start(config: &Config) -> Result<RunningService, StartError> {
 
     let app = routes::router(Arc::clone(&state));
     let mut tasks = Vec::new();
+
+    // The SMS dispatcher: sends what was queued (also before a restart), then waits for more.
+    let (sms_stop, sms_stopped) = watch::channel(false);
+    tasks.push(tokio::spawn(sms::dispatch::run(
+        Arc::clone(&state.storage),
+        gateway,
+        Arc::clone(&state.sms_wake),
+        sms_stopped,
+    )));
 
     let https = std::net::TcpListener::bind((config.listen_address, config.https_port))
         .map_err(io(format!("binding HTTPS port {}", config.https_port)))?;
@@ -279,6 +312,7 @@ pub async fn start(config: &Config) -> Result<RunningService, StartError> {
         state,
         handle,
         http_stop,
+        sms_stop: Some(sms_stop),
         tasks,
     })
 }

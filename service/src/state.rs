@@ -58,6 +58,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Connected users' real-time chat notification queues.
     pub chat_hub: ChatHub,
+    /// Wakes the SMS dispatcher when messages were queued for the gateway.
+    pub sms_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for dyn Storage {

@@ -3,6 +3,7 @@
 mod chat;
 mod identity;
 mod relay;
+mod sms;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -21,6 +22,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(identity::routes())
         .merge(relay::routes())
         .merge(chat::routes())
+        .merge(sms::routes())
         // route_layer: unknown paths get 404 without being asked for credentials first.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

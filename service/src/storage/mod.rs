@@ -3,10 +3,13 @@
 
 pub mod chat;
 pub mod outbox;
+pub mod sms;
 mod sqlite;
 mod sqlite_chat;
+mod sqlite_sms;
 
 pub use chat::ChatStore;
+pub use sms::SmsStore;
 pub use sqlite::SqliteStorage;
 
 use async_trait::async_trait;
@@ -43,9 +46,10 @@ impl UserRecord {
     }
 }
 
-/// The service's persistent state: users and settings here, chat in [`ChatStore`].
+/// The service's persistent state: users and settings here, chat in [`ChatStore`], SMS in
+/// [`SmsStore`].
 #[async_trait]
-pub trait Storage: ChatStore + Send + Sync + 'static {
+pub trait Storage: ChatStore + SmsStore + Send + Sync + 'static {
     /// Returns the setting `name`, storing `value` first if it has none. Concurrent callers
     /// (several nodes on one database) all get the one value that won.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StorageError>;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Storage, StorageError, UserRecord, outbox, sqlite_chat};
+use super::{Storage, StorageError, UserRecord, outbox, sqlite_chat, sqlite_sms};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (
@@ -54,6 +54,7 @@ impl SqliteStorage {
         .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_chat::SCHEMA).map_err(err)?;
+        conn.execute_batch(sqlite_sms::SCHEMA).map_err(err)?;
         conn.execute_batch(outbox::SCHEMA).map_err(err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -61,7 +62,7 @@ impl SqliteStorage {
     }
 
     /// Runs `f` with the connection on a blocking thread.
-    async fn with<T, F>(&self, f: F) -> Result<T, StorageError>
+    pub(super) async fn with<T, F>(&self, f: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,

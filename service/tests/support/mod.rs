@@ -4,12 +4,14 @@
 
 pub mod chat;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use mediacore_service::auth::hmac;
 use mediacore_service::config::{EntraConfig, KeysConfig, RelayConfig};
+use mediacore_service::sms::gateway::{RecordingGateway, SmsGateway};
 use mediacore_service::{Config, RunningService};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -71,10 +73,20 @@ impl TestService {
 
     /// A service whose test configuration `adjust` changes first.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_gateway(adjust, Arc::new(RecordingGateway::default())).await
+    }
+
+    /// As [`start_with`](Self::start_with), with `gateway` carrying SMS.
+    pub async fn start_with_gateway(
+        adjust: impl FnOnce(&mut Config),
+        gateway: Arc<dyn SmsGateway>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = config(dir.path());
         adjust(&mut config);
-        let service = mediacore_service::start(&config).await.expect("start");
+        let service = mediacore_service::start_with_gateway(&config, gateway)
+            .await
+            .expect("start");
         let client = https_client(&service.ca_path);
         let base = format!("https://127.0.0.1:{}", service.https_addr.port());
         Self {
