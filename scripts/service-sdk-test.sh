@@ -4,7 +4,7 @@
 #
 #   apt:  python3-venv, coturn                (installed as root or via sudo when missing)
 #   pip:  azure-communication-identity 1.5.0, azure-communication-networktraversal 1.1.0b2,
-#         azure-communication-chat 1.3.0 in .venv-sdk
+#         azure-communication-chat 1.3.0, azure-communication-sms 1.1.0 in .venv-sdk
 #
 # A service-principal TokenCredential (HS256 under a configured issuer key) is checked too.
 #
@@ -13,14 +13,15 @@
 # with the printed connection string, then allocate on a local coturn with the issued
 # username/credential (and check that a wrong credential is refused), then run
 # service/sdk-tests/chat_sdk_test.py (ChatClient/ChatThreadClient and the real-time stream with
-# user tokens from the identity SDK). Every piece is required:
+# user tokens from the identity SDK) and service/sdk-tests/sms_sdk_test.py (SmsClient.send, with
+# delivery reports and SMSReceived read from the service's outbox). Every piece is required:
 # a missing one is an error, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV="$ROOT/.venv-sdk"
 PIP_PACKAGES=(azure-communication-identity==1.5.0 azure-communication-networktraversal==1.1.0b2
-  azure-communication-chat==1.3.0)
+  azure-communication-chat==1.3.0 azure-communication-sms==1.1.0)
 
 say() { printf 'service-sdk: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
@@ -54,10 +55,11 @@ sdk_versions() {
 import azure.communication.networktraversal
 from azure.communication.identity import _version as identity
 from azure.communication.chat import _version as chat
-print(identity.VERSION, chat.VERSION)
+from azure.communication.sms import _version as sms
+print(identity.VERSION, chat.VERSION, sms.VERSION)
 PY
 }
-if [ "$(sdk_versions)" != "1.5.0 1.3.0" ]; then
+if [ "$(sdk_versions)" != "1.5.0 1.3.0 1.1.0" ]; then
   say "creating $VENV with ${PIP_PACKAGES[*]}"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" || die "pip install"
@@ -152,4 +154,8 @@ say "coturn: allocation with the issued credentials relayed data; a wrong creden
 REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
   "$VENV/bin/python" service/sdk-tests/chat_sdk_test.py "$CONN" \
   || { tail -20 "$WORK/service.err" >&2; die "chat SDK calls"; }
+
+REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
+  "$VENV/bin/python" service/sdk-tests/sms_sdk_test.py "$CONN" "$WORK/data/service.db" \
+  || { tail -20 "$WORK/service.err" >&2; die "SMS SDK calls"; }
 echo "service-sdk: all checks passed"
