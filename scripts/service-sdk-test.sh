@@ -4,7 +4,8 @@
 #
 #   apt:  python3-venv, coturn                (installed as root or via sudo when missing)
 #   pip:  azure-communication-identity 1.5.0, azure-communication-networktraversal 1.1.0b2,
-#         azure-communication-chat 1.3.0, azure-communication-sms 1.1.0 in .venv-sdk
+#         azure-communication-chat 1.3.0, azure-communication-sms 1.1.0,
+#         azure-communication-email 1.1.0, aiosmtpd (the SMTP sink) in .venv-sdk
 #
 # A service-principal TokenCredential (HS256 under a configured issuer key) is checked too.
 #
@@ -14,14 +15,18 @@
 # username/credential (and check that a wrong credential is refused), then run
 # service/sdk-tests/chat_sdk_test.py (ChatClient/ChatThreadClient and the real-time stream with
 # user tokens from the identity SDK) and service/sdk-tests/sms_sdk_test.py (SmsClient.send, with
-# delivery reports and SMSReceived read from the service's outbox). Every piece is required:
+# delivery reports and SMSReceived read from the service's outbox) and
+# service/sdk-tests/email_sdk_test.py (EmailClient.begin_send into a real aiosmtpd sink the script
+# starts, service/sdk-tests/smtp_sink.py; then, with the sink stopped, a send that must end
+# Failed). Every piece is required:
 # a missing one is an error, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV="$ROOT/.venv-sdk"
 PIP_PACKAGES=(azure-communication-identity==1.5.0 azure-communication-networktraversal==1.1.0b2
-  azure-communication-chat==1.3.0 azure-communication-sms==1.1.0)
+  azure-communication-chat==1.3.0 azure-communication-sms==1.1.0 azure-communication-email==1.1.0
+  aiosmtpd==1.4.6)
 
 say() { printf 'service-sdk: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
@@ -56,10 +61,12 @@ import azure.communication.networktraversal
 from azure.communication.identity import _version as identity
 from azure.communication.chat import _version as chat
 from azure.communication.sms import _version as sms
-print(identity.VERSION, chat.VERSION, sms.VERSION)
+from azure.communication.email import _version as email
+import aiosmtpd
+print(identity.VERSION, chat.VERSION, sms.VERSION, email.VERSION, aiosmtpd.__version__)
 PY
 }
-if [ "$(sdk_versions)" != "1.5.0 1.3.0 1.1.0" ]; then
+if [ "$(sdk_versions)" != "1.5.0 1.3.0 1.1.0 1.1.0 1.4.6" ]; then
   say "creating $VENV with ${PIP_PACKAGES[*]}"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" || die "pip install"
@@ -73,9 +80,10 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/mediacore-service"
 WORK=$(mktemp -d)
 SERVICE_PID=""
 TURN_PID=""
+SINK_PID=""
 cleanup() {
   local rc=$?
-  for pid in $SERVICE_PID $TURN_PID; do
+  for pid in $SERVICE_PID $TURN_PID $SINK_PID; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -111,7 +119,22 @@ turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port="$T
   --log-file=stdout --simple-log --pidfile="$WORK/turnserver.pid" >"$WORK/turn.log" 2>&1 &
 TURN_PID=$!
 
+# The SMTP relay the service delivers email to: a real SMTP server (aiosmtpd) keeping each
+# message in $WORK/sink.
+SMTP_PORT=$(python3 scripts/free-port.py)
+[ -n "$SMTP_PORT" ] || die "no free port for the SMTP sink"
+"$VENV/bin/python" service/sdk-tests/smtp_sink.py "$SMTP_PORT" "$WORK/sink" >"$WORK/sink.out" 2>"$WORK/sink.err" &
+SINK_PID=$!
+for _ in $(seq 1 100); do
+  grep -q '^ready$' "$WORK/sink.out" 2>/dev/null && break
+  kill -0 "$SINK_PID" 2>/dev/null || { cat "$WORK/sink.err" >&2; die "SMTP sink exited at start"; }
+  sleep 0.1
+done
+grep -q '^ready$' "$WORK/sink.out" || { cat "$WORK/sink.err" >&2; die "SMTP sink not ready in 10 s"; }
+
 MEDIACORE_SERVICE_DATA_DIR="$WORK/data" \
+MEDIACORE_SERVICE_EMAIL_RELAY_HOST=127.0.0.1 \
+MEDIACORE_SERVICE_EMAIL_RELAY_PORT="$SMTP_PORT" \
 MEDIACORE_SERVICE_LISTEN_ADDRESS=127.0.0.1 \
 MEDIACORE_SERVICE_HTTPS_PORT=0 \
 MEDIACORE_SERVICE_RELAY_SHARED_SECRET="$SECRET" \
@@ -158,4 +181,14 @@ REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
 REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
   "$VENV/bin/python" service/sdk-tests/sms_sdk_test.py "$CONN" "$WORK/data/service.db" \
   || { tail -20 "$WORK/service.err" >&2; die "SMS SDK calls"; }
+REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
+  "$VENV/bin/python" service/sdk-tests/email_sdk_test.py deliver "$CONN" "$WORK/data/service.db" "$WORK/sink" \
+  || { tail -20 "$WORK/service.err" >&2; cat "$WORK/sink.err" >&2; die "email SDK calls"; }
+# The relay goes away: the next send must end as a Failed operation.
+kill "$SINK_PID"
+wait "$SINK_PID" 2>/dev/null || true
+SINK_PID=""
+REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
+  "$VENV/bin/python" service/sdk-tests/email_sdk_test.py relay-down "$CONN" "$WORK/data/service.db" \
+  || { tail -20 "$WORK/service.err" >&2; die "email SDK calls with the relay down"; }
 echo "service-sdk: all checks passed"

@@ -34,6 +34,83 @@ pub struct Config {
     pub entra: EntraConfig,
     /// SMS: the phone numbers this resource owns.
     pub sms: SmsConfig,
+    /// Email: the SMTP relay messages are delivered to.
+    pub email: EmailConfig,
+}
+
+/// How the service talks to the SMTP relay.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RelayTls {
+    /// Plain SMTP: a relay on this machine or a trusted network (Postfix, a test sink).
+    #[default]
+    None,
+    /// STARTTLS required (usually port 587).
+    Starttls,
+    /// Implicit TLS from the first byte (usually port 465).
+    Tls,
+}
+
+impl std::str::FromStr for RelayTls {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(Self::None),
+            "starttls" => Ok(Self::Starttls),
+            "tls" => Ok(Self::Tls),
+            other => Err(format!("'{other}' is not none, starttls or tls")),
+        }
+    }
+}
+
+/// Email delivery settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// SMTP relay host name or address.
+    pub relay_host: String,
+    /// SMTP relay port.
+    pub relay_port: u16,
+    /// Plain, STARTTLS or implicit TLS.
+    pub relay_tls: RelayTls,
+    /// Login at the relay (with `relay_password`).
+    pub relay_username: Option<String>,
+    /// Password at the relay.
+    pub relay_password: Option<String>,
+    /// A PEM CA trusted for the relay's certificate besides the public roots.
+    pub relay_ca_file: Option<PathBuf>,
+    /// How long one SMTP session may take.
+    pub relay_timeout_seconds: u64,
+    /// `Retry-After` on the 202 and on unfinished statuses: how long the SDK's poller waits.
+    pub retry_after_seconds: u64,
+    /// Largest message (bodies and decoded attachments); larger ones get 400, as ACS's 10 MB.
+    pub max_message_bytes: usize,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            relay_host: "127.0.0.1".to_owned(),
+            relay_port: 25,
+            relay_tls: RelayTls::None,
+            relay_username: None,
+            relay_password: None,
+            relay_ca_file: None,
+            relay_timeout_seconds: 30,
+            retry_after_seconds: 1,
+            max_message_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+impl EmailConfig {
+    /// Largest `POST /emails:send` body: the message in base64 (4/3) plus room for the JSON.
+    pub fn max_request_bytes(&self) -> usize {
+        self.max_message_bytes
+            .saturating_mul(4)
+            .div_ceil(3)
+            .saturating_add(256 * 1024)
+    }
 }
 
 /// SMS settings.
@@ -101,6 +178,7 @@ impl Default for Config {
             relay: RelayConfig::default(),
             entra: EntraConfig::default(),
             sms: SmsConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }
@@ -232,6 +310,33 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        if let Some(v) = var("EMAIL_RELAY_HOST") {
+            self.email.relay_host = v;
+        }
+        if let Some(v) = var("EMAIL_RELAY_PORT") {
+            self.email.relay_port = parse_env("EMAIL_RELAY_PORT", &v)?;
+        }
+        if let Some(v) = var("EMAIL_RELAY_TLS") {
+            self.email.relay_tls = parse_env("EMAIL_RELAY_TLS", &v)?;
+        }
+        if let Some(v) = var("EMAIL_RELAY_USERNAME") {
+            self.email.relay_username = Some(v);
+        }
+        if let Some(v) = var("EMAIL_RELAY_PASSWORD") {
+            self.email.relay_password = Some(v);
+        }
+        if let Some(v) = var("EMAIL_RELAY_CA_FILE") {
+            self.email.relay_ca_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("EMAIL_RELAY_TIMEOUT_SECONDS") {
+            self.email.relay_timeout_seconds = parse_env("EMAIL_RELAY_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = var("EMAIL_RETRY_AFTER_SECONDS") {
+            self.email.retry_after_seconds = parse_env("EMAIL_RETRY_AFTER_SECONDS", &v)?;
+        }
+        if let Some(v) = var("EMAIL_MAX_MESSAGE_BYTES") {
+            self.email.max_message_bytes = parse_env("EMAIL_MAX_MESSAGE_BYTES", &v)?;
+        }
         if let Some(v) = var("RELAY_MAX_TTL_SECONDS") {
             self.relay.max_ttl_seconds = parse_env("RELAY_MAX_TTL_SECONDS", &v)?;
         }
@@ -284,6 +389,32 @@ mod tests {
             vec!["stun:x:1".to_owned(), "turn:x:1".to_owned()]
         );
         assert_eq!(c.relay.shared_secret.as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn email_relay_from_file_and_env() {
+        let mut c = Config::from_toml(
+            "[email]\nrelay_host = \"mail.example.test\"\nrelay_tls = \"starttls\"\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            (c.email.relay_host.as_str(), c.email.relay_tls),
+            ("mail.example.test", RelayTls::Starttls)
+        );
+        c.apply_env(|k| match k {
+            "MEDIACORE_SERVICE_EMAIL_RELAY_PORT" => Some("2525".into()),
+            "MEDIACORE_SERVICE_EMAIL_RELAY_TLS" => Some("none".into()),
+            _ => None,
+        })
+        .expect("valid");
+        assert_eq!(
+            (c.email.relay_port, c.email.relay_tls),
+            (2525, RelayTls::None)
+        );
+        assert!(
+            c.apply_env(|k| (k == "MEDIACORE_SERVICE_EMAIL_RELAY_TLS").then(|| "ssl".into()))
+                .is_err()
+        );
     }
 
     #[test]

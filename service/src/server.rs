@@ -15,10 +15,12 @@ use crate::auth::entra::EntraVerifier;
 use crate::auth::token::TokenKey;
 use crate::chat::realtime::ChatHub;
 use crate::config::Config;
+use crate::email::smtp::SmtpRelay;
+use crate::routes::Scheme;
 use crate::sms::gateway::{RecordingGateway, SmsGateway};
-use crate::state::{AccessKeys, AppState, RelaySettings};
+use crate::state::{AccessKeys, AppState, EmailSettings, RelaySettings};
 use crate::storage::{SqliteStorage, Storage, StorageError};
-use crate::{clock, routes, sms, tls};
+use crate::{clock, email, routes, sms, tls};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +95,7 @@ pub struct RunningService {
     pub state: Arc<AppState>,
     handle: Handle,
     http_stop: Option<oneshot::Sender<()>>,
-    sms_stop: Option<watch::Sender<bool>>,
+    workers_stop: Option<watch::Sender<bool>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -116,7 +118,7 @@ impl RunningService {
         if let Some(stop) = self.http_stop.take() {
             let _ = stop.send(());
         }
-        if let Some(stop) = self.sms_stop.take() {
+        if let Some(stop) = self.workers_stop.take() {
             let _ = stop.send(true);
         }
         for t in self.tasks.drain(..) {
@@ -202,6 +204,7 @@ pub async fn start_with_gateway(
     storage
         .register_numbers(&config.sms.numbers, clock::now_ms())
         .await?;
+    let smtp_relay = SmtpRelay::new(&config.email).map_err(StartError::Config)?;
 
     let state = Arc::new(AppState {
         storage,
@@ -223,6 +226,12 @@ pub async fn start_with_gateway(
         max_body_bytes: config.max_body_bytes,
         chat_hub: ChatHub::default(),
         sms_wake: Arc::new(Notify::new()),
+        email: EmailSettings {
+            wake: Arc::new(Notify::new()),
+            retry_after_seconds: config.email.retry_after_seconds,
+            max_message_bytes: config.email.max_message_bytes,
+            max_request_bytes: config.email.max_request_bytes(),
+        },
     });
 
     let host = config.host();
@@ -245,12 +254,19 @@ pub async fn start_with_gateway(
     let mut tasks = Vec::new();
 
     // The SMS dispatcher: sends what was queued (also before a restart), then waits for more.
-    let (sms_stop, sms_stopped) = watch::channel(false);
+    let (workers_stop, workers_stopped) = watch::channel(false);
     tasks.push(tokio::spawn(sms::dispatch::run(
         Arc::clone(&state.storage),
         gateway,
         Arc::clone(&state.sms_wake),
-        sms_stopped,
+        workers_stopped.clone(),
+    )));
+    // The email dispatcher: delivers what was accepted (also before a restart) to the relay.
+    tasks.push(tokio::spawn(email::dispatch::run(
+        Arc::clone(&state.storage),
+        smtp_relay,
+        Arc::clone(&state.email.wake),
+        workers_stopped,
     )));
 
     let https = std::net::TcpListener::bind((config.listen_address, config.https_port))
@@ -267,7 +283,10 @@ pub async fn start_with_gateway(
         RustlsConfig::from_config(Arc::clone(&material.server_config)),
     )
     .handle(handle.clone());
-    let make = app.clone().into_make_service();
+    let make = app
+        .clone()
+        .layer(axum::Extension(Scheme::Https))
+        .into_make_service();
     tasks.push(tokio::spawn(async move {
         if let Err(e) = server.serve(make).await {
             tracing::error!("HTTPS listener stopped: {e}");
@@ -284,11 +303,13 @@ pub async fn start_with_gateway(
                 .map_err(io("reading the HTTP address"))?;
             let (tx, rx) = oneshot::channel::<()>();
             tasks.push(tokio::spawn(async move {
-                let serve = axum::serve(listener, app.into_make_service()).with_graceful_shutdown(
-                    async move {
-                        let _ = rx.await;
-                    },
-                );
+                let serve = axum::serve(
+                    listener,
+                    app.layer(axum::Extension(Scheme::Http)).into_make_service(),
+                )
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                });
                 if let Err(e) = serve.await {
                     tracing::error!("HTTP listener stopped: {e}");
                 }
@@ -312,7 +333,7 @@ pub async fn start_with_gateway(
         state,
         handle,
         http_stop,
-        sms_stop: Some(sms_stop),
+        workers_stop: Some(workers_stop),
         tasks,
     })
 }

@@ -37,6 +37,19 @@ pub struct RelaySettings {
     pub max_ttl_secs: i64,
 }
 
+/// Email settings the routes need.
+#[derive(Debug)]
+pub struct EmailSettings {
+    /// Wakes the email dispatcher when an operation was accepted.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// `Retry-After` seconds handed to pollers.
+    pub retry_after_seconds: u64,
+    /// Largest message (bodies and decoded attachments).
+    pub max_message_bytes: usize,
+    /// Largest `POST /emails:send` body.
+    pub max_request_bytes: usize,
+}
+
 /// Shared state of a running service.
 #[derive(Debug)]
 pub struct AppState {
@@ -60,6 +73,8 @@ pub struct AppState {
     pub chat_hub: ChatHub,
     /// Wakes the SMS dispatcher when messages were queued for the gateway.
     pub sms_wake: Arc<tokio::sync::Notify>,
+    /// Email delivery.
+    pub email: EmailSettings,
 }
 
 impl std::fmt::Debug for dyn Storage {

@@ -57,7 +57,7 @@ impl Caller {
 /// Middleware: limits and buffers the body, authenticates, and passes on a [`Caller`].
 pub async fn authenticate(State(state): State<SharedState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let limit = state.max_body_bytes;
+    let limit = crate::routes::body_limit(&state, parts.uri.path());
     if declared_length(&parts.headers).is_some_and(|n| n > limit) {
         return ApiError::too_large(limit).into_response();
     }

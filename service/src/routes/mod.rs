@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, the checks every route shares, and the fallbacks.
 
 mod chat;
+mod email;
 mod identity;
 mod relay;
 mod sms;
@@ -23,6 +24,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(relay::routes())
         .merge(chat::routes())
         .merge(sms::routes())
+        .merge(email::routes())
         // route_layer: unknown paths get 404 without being asked for credentials first.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -36,6 +38,35 @@ pub fn router(state: SharedState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(echo_client_request_id))
         .with_state(state)
+}
+
+/// Which listener a request came in on, so URLs the service hands out (an email operation's
+/// `Operation-Location`) use the scheme the client can reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// The TLS listener.
+    Https,
+    /// The optional plain-HTTP listener.
+    Http,
+}
+
+impl Scheme {
+    /// `https` or `http`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        }
+    }
+}
+
+/// The body limit of a request to `path`: email sends carry attachments up to the message limit.
+pub(crate) fn body_limit(state: &crate::state::AppState, path: &str) -> usize {
+    if path == email::SEND_PATH {
+        state.email.max_request_bytes.max(state.max_body_bytes)
+    } else {
+        state.max_body_bytes
+    }
 }
 
 async fn not_found(uri: Uri) -> ApiError {

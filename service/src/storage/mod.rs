@@ -2,13 +2,16 @@
 //! the backends sticks to what both databases accept (no `INSERT OR …`, no `MAX(a, b)`).
 
 pub mod chat;
+pub mod email;
 pub mod outbox;
 pub mod sms;
 mod sqlite;
 mod sqlite_chat;
+mod sqlite_email;
 mod sqlite_sms;
 
 pub use chat::ChatStore;
+pub use email::EmailStore;
 pub use sms::SmsStore;
 pub use sqlite::SqliteStorage;
 
@@ -47,9 +50,9 @@ impl UserRecord {
 }
 
 /// The service's persistent state: users and settings here, chat in [`ChatStore`], SMS in
-/// [`SmsStore`].
+/// [`SmsStore`], email in [`EmailStore`].
 #[async_trait]
-pub trait Storage: ChatStore + SmsStore + Send + Sync + 'static {
+pub trait Storage: ChatStore + SmsStore + EmailStore + Send + Sync + 'static {
     /// Returns the setting `name`, storing `value` first if it has none. Concurrent callers
     /// (several nodes on one database) all get the one value that won.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StorageError>;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Storage, StorageError, UserRecord, outbox, sqlite_chat, sqlite_sms};
+use super::{Storage, StorageError, UserRecord, outbox, sqlite_chat, sqlite_email, sqlite_sms};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (
@@ -55,6 +55,7 @@ impl SqliteStorage {
         conn.execute_batch(SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_chat::SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_sms::SCHEMA).map_err(err)?;
+        conn.execute_batch(sqlite_email::SCHEMA).map_err(err)?;
         conn.execute_batch(outbox::SCHEMA).map_err(err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),

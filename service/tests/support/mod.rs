@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod chat;
+pub mod smtp;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -126,6 +127,32 @@ impl TestService {
             .header("Authorization", hmac::authorization(key, &to_sign))
             .header("Content-Type", "application/json")
             .body(body.to_vec());
+        send(req).await
+    }
+
+    /// A request signed with the primary key, carrying `headers` too.
+    pub async fn signed_headers(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let date = httpdate::fmt_http_date(SystemTime::now());
+        let hash = hmac::content_hash(body);
+        let host = format!("127.0.0.1:{}", self.service.https_addr.port());
+        let to_sign = hmac::string_to_sign(method.as_str(), path_and_query, &[&date, &host, &hash]);
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path_and_query))
+            .header("x-ms-date", date)
+            .header("x-ms-content-sha256", hash)
+            .header("Authorization", hmac::authorization(&PRIMARY, &to_sign))
+            .header("Content-Type", "application/json")
+            .body(body.to_vec());
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         send(req).await
     }
 
