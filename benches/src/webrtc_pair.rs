@@ -26,7 +26,7 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
 };
 
 /// Errors of the peer's setup, as text (they end a bench run with a message).
@@ -89,8 +89,15 @@ pub struct Peer {
 
 impl Peer {
     /// A peer on 127.0.0.1 (one UDP socket, port chosen by the system) with webrtc-rs's
-    /// default codecs. Its driver task is spawned on the tokio runtime this runs in.
+    /// default codecs and settings. Its driver task is spawned on the tokio runtime this
+    /// runs in.
     pub async fn new() -> PeerResult<Self> {
+        Self::with_check_interval(None).await
+    }
+
+    /// The same, with the ICE agent's interval between connectivity checks set (webrtc-rs's
+    /// default is 200 ms, and its first check waits for that interval's first tick).
+    pub async fn with_check_interval(check_interval: Option<Duration>) -> PeerResult<Self> {
         let mut media = MediaEngine::default();
         media
             .register_default_codecs()
@@ -101,8 +108,12 @@ impl Peer {
         let (tracks_tx, tracks) = mpsc::unbounded_channel();
         let runtime =
             webrtc::runtime::default_runtime().ok_or("webrtc-rs has no runtime (tokio feature)")?;
+        let settings = SettingEngineBuilder::new()
+            .with_ice_connection_attempts(check_interval, None)
+            .build();
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(media)
+            .with_setting_engine(settings)
             .with_handler(Arc::new(Handler {
                 gathered: gathered_tx,
                 connected: connected_tx,
