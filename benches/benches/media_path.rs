@@ -3,14 +3,15 @@
 //! `cargo bench -p mediacore-benches --bench media_path`.
 //!
 //! Every stack sends the same Opus RTP stream (a 20 ms frame of voiced speech at 48 kbit/s,
-//! SSRC fixed, sequence and timestamp advancing as a call's do) from one side to the other,
-//! **one packet per millisecond** (1 000 packets/s, the audio of 20 calls), so every packet
-//! is its own wake-up on both sides, as a call's packets are. Each side runs on its own
-//! tokio runtime with one worker thread, named after the stack and direction; the CPU a
-//! side spent is the sum of its threads' on-CPU time (`/proc/self/task/*/schedstat`: user
-//! and kernel time, so the system calls and the kernel's loopback delivery, which runs in
-//! the sender's context, count). Per packet = CPU over the measured window ÷ packets sent
-//! (send side) or received (receive side).
+//! SSRC fixed, sequence and timestamp advancing as a call's do) from one side to the other
+//! under two loads ([`LOADS`]): **paced**, one packet per millisecond, so every packet is
+//! its own wake-up on both sides, as a call's packets are (each `Call` owns its socket and
+//! task) — the headline; and **burst**, 10 packets back to back every millisecond, where a
+//! wake-up is shared. Each side runs on its own tokio runtime with one worker thread, named
+//! after the stack and direction; the CPU a side spent is the sum of its threads' on-CPU
+//! time (`/proc/self/task/*/schedstat`: user and kernel time, so the system calls and the
+//! kernel's loopback delivery, which runs in the sender's context, count). Per packet = CPU
+//! over the measured window ÷ packets sent (send side) or received (receive side).
 //!
 //! - **MediaCore**, its own parts: send = RTP write (`rtp::write_packet`) → SRTP protect
 //!   (`SrtpContext`, AES-128-GCM, the profile MediaCore's DTLS prefers) → `send_to` on a
@@ -25,15 +26,16 @@
 //!   does SRTP and the socket); receive = its driver's socket read and SRTP, then
 //!   `TrackRemote::poll` returning the packet (`OnRtpPacket`). Its two drivers run on the
 //!   two runtimes because each peer is built there.
-//! - Two figures that are not ratios, to show where MediaCore's time goes: the same paced
-//!   loops with bare datagrams of the same size and no processing (**sockets only**: the
-//!   runtime and the kernel), and MediaCore's per-packet work with no socket at all
-//!   (**in memory**: write, protect, unprotect, parse, insert on one thread).
+//! - Figures that are not ratios, to show where MediaCore's time goes: the same loops with
+//!   bare datagrams of the same size and no processing (**sockets only**: the runtime and
+//!   the kernel), MediaCore's per-packet work with no socket at all (**in memory**: write,
+//!   protect, unprotect, parse, insert on one thread), and what a connected `Call` costs
+//!   per second with no audio flowing (its task's timers).
 //!
-//! MediaCore and webrtc-rs alternate, [`RUNS`] runs each of [`PACKETS`] packets after
-//! [`WARMUP`] unmeasured ones; the bench prints each side's median and ends with
+//! The stacks alternate, [`RUNS`] runs each per load of the load's packet count after
+//! [`WARMUP`] unmeasured ones; the bench prints each side's medians and ends with
 //! `ratio media_path/webrtc-rs: <MediaCore send+receive / webrtc-rs send+receive>` (CPU per
-//! packet, lower is better) and the same per direction.
+//! packet under the paced load, lower is better), the same per load and per direction.
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) it makes one short run of each, as
 //! a check that the packets flow.
@@ -510,7 +512,7 @@ fn opus_payload() -> BenchResult<Bytes> {
     Ok(Bytes::copy_from_slice(&out[..n]))
 }
 
-/// Prints one stack's medians under `load`; returns (send, receive, total) ns per packet.
+/// Prints one stack's medians over its runs; returns (send, receive, total) ns per packet.
 fn describe(label: &str, runs: &[Run]) -> (f64, f64, f64) {
     let med = |f: fn(&Run) -> f64| {
         measure::median(&runs.iter().map(f).collect::<Vec<_>>()).unwrap_or(f64::NAN)
