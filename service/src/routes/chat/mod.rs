@@ -171,6 +171,33 @@ fn continuation<T: serde::de::DeserializeOwned>(
 }
 
 /// The `api-version` a next link carries (the request's own).
+/// A skip-paged list (participants, read receipts) from `limit + 1` fetched items: the
+/// first `limit` as the page, and a `nextLink` to `collection` at `skip + limit` when the
+/// extra item shows there is more.
+fn skip_page<T, W: for<'a> From<&'a T>>(
+    mut items: Vec<T>,
+    collection: &str,
+    thread: &str,
+    limit: u32,
+    skip: u32,
+    q: &HashMap<String, String>,
+) -> crate::chat::wire::Page<W> {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_link = more.then(|| {
+        format!(
+            "/chat/threads/{}/{collection}?maxPageSize={limit}&skip={}&api-version={}",
+            crate::chat::paging::encode_segment(thread),
+            skip.saturating_add(limit),
+            api_version(q)
+        )
+    });
+    crate::chat::wire::Page {
+        value: items.iter().map(W::from).collect(),
+        next_link,
+    }
+}
+
 fn api_version(q: &HashMap<String, String>) -> String {
     q.get("api-version").cloned().unwrap_or_default()
 }

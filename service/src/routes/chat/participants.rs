@@ -8,10 +8,9 @@ use axum::{Extension, Router};
 use bytes::Bytes;
 
 use super::{
-    api_version, chat_user, page_size, query, resolve_participants, skip, thread_id, transaction_id,
+    chat_user, page_size, query, resolve_participants, skip, skip_page, thread_id, transaction_id,
 };
 use crate::auth::Caller;
-use crate::chat::paging;
 use crate::chat::wire::{AddParticipantsRequest, AddParticipantsResult, ChatParticipant, Page};
 use crate::chat::{ANY_CHAT_SCOPE, MEMBERSHIP_SCOPES, events, realtime};
 use crate::clock;
@@ -44,27 +43,12 @@ async fn list_participants(
     let q = query(&uri)?;
     let limit = page_size(&q)?;
     let skip = skip(&q)?;
-    let mut list = state
+    let list = state
         .storage
         .list_participants(&thread, &user, skip, limit + 1)
         .await?;
-    let more = list.len() > limit as usize;
-    list.truncate(limit as usize);
-    let next_link = more.then(|| {
-        format!(
-            "/chat/threads/{}/participants?maxPageSize={limit}&skip={}&api-version={}",
-            paging::encode_segment(&thread),
-            skip.saturating_add(limit),
-            api_version(&q)
-        )
-    });
-    Ok(json(
-        StatusCode::OK,
-        &Page {
-            value: list.iter().map(ChatParticipant::from).collect(),
-            next_link,
-        },
-    ))
+    let page: Page<ChatParticipant> = skip_page(list, "participants", &thread, limit, skip, &q);
+    Ok(json(StatusCode::OK, &page))
 }
 
 async fn participants_action(

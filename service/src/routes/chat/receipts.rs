@@ -7,10 +7,10 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use bytes::Bytes;
 
-use super::{api_version, chat_user, message_id, page_size, query, skip, thread_id};
+use super::{chat_user, message_id, page_size, query, skip, skip_page, thread_id};
 use crate::auth::Caller;
 use crate::chat::wire::{ChatMessageReadReceipt, Page, ReadReceiptRequest, TypingRequest};
-use crate::chat::{ANY_CHAT_SCOPE, paging, realtime};
+use crate::chat::{ANY_CHAT_SCOPE, realtime};
 use crate::clock;
 use crate::error::ApiError;
 use crate::routes::{json, parse_json};
@@ -70,27 +70,13 @@ async fn list_read_receipts(
     let q = query(&uri)?;
     let limit = page_size(&q)?;
     let skip = skip(&q)?;
-    let mut list = state
+    let list = state
         .storage
         .list_read_receipts(&thread, &user, skip, limit + 1)
         .await?;
-    let more = list.len() > limit as usize;
-    list.truncate(limit as usize);
-    let next_link = more.then(|| {
-        format!(
-            "/chat/threads/{}/readReceipts?maxPageSize={limit}&skip={}&api-version={}",
-            paging::encode_segment(&thread),
-            skip.saturating_add(limit),
-            api_version(&q)
-        )
-    });
-    Ok(json(
-        StatusCode::OK,
-        &Page {
-            value: list.iter().map(ChatMessageReadReceipt::from).collect(),
-            next_link,
-        },
-    ))
+    let page: Page<ChatMessageReadReceipt> =
+        skip_page(list, "readReceipts", &thread, limit, skip, &q);
+    Ok(json(StatusCode::OK, &page))
 }
 
 async fn send_typing(
