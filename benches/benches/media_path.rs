@@ -49,7 +49,7 @@ mod webrtc_pair;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -456,20 +456,22 @@ fn in_memory(packets: usize, payload: &[u8]) -> BenchResult<f64> {
     Ok(start.elapsed().as_nanos() as f64 / packets as f64)
 }
 
-/// What a connected MediaCore `Call` costs per second with no audio flowing: its task's
-/// timers (the 2 ms capture poll, consent checks, RTCP). Two calls connected on a named
-/// runtime, their audio sides kept but not ticked; returns CPU ns per call per second.
-fn call_idle_cost(seconds: f64) -> BenchResult<f64> {
-    let name = "mc-call-";
+/// What a connected MediaCore `Call` costs per second: two calls connected on a named
+/// runtime, either **idle** (audio sides kept but not ticked: the task's timers — consent
+/// checks, RTCP, looking for capture) or **talking** (each audio side ticked every 10 ms
+/// by its own thread, not counted, with voiced speech both ways: the network task's Opus
+/// encode, RTP, SRTP, sockets and RTCP). Returns CPU ns per call per second.
+fn call_cost(seconds: f64, talking: bool) -> BenchResult<f64> {
+    let name = if talking { "mc-talk-" } else { "mc-call-" };
     let rt = runtime(name.to_owned())?;
     let options = |ssrc: u32, cname: &str| {
         let mut o = CallOptions::new(ssrc, cname);
         o.bind = vec![IpAddr::V4(Ipv4Addr::LOCALHOST)];
         o
     };
-    let (a, b, _audio) = rt.block_on(async {
-        let (a, audio_a) = Call::new(options(0x1111_0001, "idle-a")).await?;
-        let (b, audio_b) = Call::new(options(0x2222_0002, "idle-b")).await?;
+    let (a, b, audio) = rt.block_on(async {
+        let (a, audio_a) = Call::new(options(0x1111_0001, "cost-a")).await?;
+        let (b, audio_b) = Call::new(options(0x2222_0002, "cost-b")).await?;
         let offer = a.create_offer().await?;
         let answer = b.accept_offer(&offer).await?;
         a.accept_answer(&answer).await?;
@@ -477,23 +479,80 @@ fn call_idle_cost(seconds: f64) -> BenchResult<f64> {
         for call in [&a, &b] {
             while call.stats().await?.state != TransportState::Connected {
                 if Instant::now() > deadline {
-                    return Err("MediaCore: idle calls did not connect".into());
+                    return Err("MediaCore: the calls did not connect".into());
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
-        BenchResult::Ok((a, b, (audio_a, audio_b)))
+        BenchResult::Ok((a, b, [audio_a, audio_b]))
     })?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut talkers = Vec::new();
+    let mut idle_sides = Vec::new();
+    for (index, mut side) in audio.into_iter().enumerate() {
+        if !talking {
+            idle_sides.push(side);
+            continue;
+        }
+        let stop = Arc::clone(&stop);
+        let voice = speech::voiced(index * 4_800, 48_000);
+        talkers.push(std::thread::spawn(move || -> Result<(), String> {
+            let mut playout = [0i16; 480];
+            let start = Instant::now();
+            let mut tick = 0u32;
+            while !stop.load(Ordering::Acquire) {
+                let due = start + Duration::from_millis(10) * tick;
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                let offset = (tick as usize * 480) % (voice.len() - 480);
+                side.process(due, &voice[offset..offset + 480], &mut playout)
+                    .map_err(|e| e.to_string())?;
+                tick += 1;
+            }
+            Ok(())
+        }));
+    }
     // Past the handshake's retransmission timers.
     std::thread::sleep(Duration::from_millis(300));
     let before = measure::cpu_of_threads(name)?;
     std::thread::sleep(Duration::from_secs_f64(seconds));
     let cpu = measure::cpu_of_threads(name)?.saturating_sub(before);
-    rt.block_on(async {
+    stop.store(true, Ordering::Release);
+    for talker in talkers {
+        talker
+            .join()
+            .map_err(|_| "a talking thread panicked")?
+            .map_err(|e| format!("audio side: {e}"))?;
+    }
+    let sent = rt.block_on(async {
+        let sent = a.stats().await?.call.packets_sent;
         let _ = a.hang_up().await;
         let _ = b.hang_up().await;
-    });
+        BenchResult::Ok(sent)
+    })?;
+    if talking && sent == 0 {
+        return Err("MediaCore: the talking call sent no packet".into());
+    }
+    drop(idle_sides);
     Ok(cpu.as_nanos() as f64 / seconds / 2.0)
+}
+
+/// Opus encode of one 20 ms frame of voiced speech (48 kbit/s, the call's default
+/// complexity): the part of a talking call's CPU that is the codec's, not the path's.
+fn opus_encode_ns(frames: usize) -> BenchResult<f64> {
+    let voice = speech::voiced(0, 48_000);
+    let mut encoder = OpusEncoder::new(OpusEncoderConfig {
+        bitrate_bps: 48_000,
+        ..OpusEncoderConfig::default()
+    })?;
+    let mut out = [0u8; 1275];
+    let len = encoder.frame_len();
+    let start = Instant::now();
+    for frame in voice.chunks_exact(len).cycle().take(frames) {
+        encoder.encode(frame, &mut out)?;
+    }
+    Ok(start.elapsed().as_nanos() as f64 / frames as f64)
 }
 
 /// 20 ms of voiced synthetic speech as a call codes it (48 kbit/s Opus).
@@ -573,12 +632,22 @@ fn run() -> BenchResult<()> {
          per packet",
         measure::median(&memory).unwrap_or(f64::NAN) / 1e3
     );
-    let idle = call_idle_cost(if bench_mode { 5.0 } else { 0.5 })?;
+    let seconds = if bench_mode { 5.0 } else { 0.5 };
+    let idle = call_cost(seconds, false)?;
     println!(
         "mediacore Call, connected, no audio: {:.0} µs CPU per call per second \
          ({:.1} µs per 20 ms packet interval)",
         idle / 1e3,
         idle / 1e3 / 50.0
+    );
+    let talking = call_cost(seconds, true)?;
+    let encode = opus_encode_ns(if bench_mode { 2_000 } else { 50 })?;
+    println!(
+        "mediacore Call, talking both ways: {:.0} µs CPU per call per second ({:.1} µs per \
+         20 ms packet sent and received, of which Opus encode {:.1} µs)",
+        talking / 1e3,
+        talking / 1e3 / 50.0,
+        encode / 1e3
     );
     if !bench_mode {
         println!("media_path: packets flowed on both stacks (test mode, no ratios)");

@@ -8,6 +8,7 @@
 //! network simulator as on real sockets.
 
 mod audio_side;
+mod capture_clock;
 mod config;
 pub mod emodel;
 mod network_side;
@@ -19,6 +20,7 @@ pub mod simulated;
 mod stats;
 pub mod udp;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringbuf::HeapRb;
@@ -113,9 +115,22 @@ pub fn audio_call(
     let (packets_tx, packets_rx) = HeapRb::<ReceivedPacket>::new(packet_slots).split();
     let (stats_tx, stats_rx) = HeapRb::new(4).split();
     let jitter = crate::jitter::JitterBuffer::new(config.jitter)?;
-    let network = NetworkSide::new(config, capture_rx, packets_tx, stats_rx, now, unix_time)?;
+    let capture_clock = Arc::new(capture_clock::CaptureClock::new(now));
+    let network = NetworkSide::new(
+        config,
+        network_side::Rings {
+            capture: capture_rx,
+            capture_clock: Arc::clone(&capture_clock),
+            packets: packets_tx,
+            stats: stats_rx,
+        },
+        now,
+        unix_time,
+    )?;
     let audio = AudioSide {
         capture: capture_tx,
+        capture_clock,
+        capture_waker: None,
         packets: packets_rx,
         stats: stats_tx,
         jitter,

@@ -3,12 +3,14 @@
 //! Sans-IO like the rest of the core: the caller moves datagrams between this and a socket
 //! (or the network simulator) and passes the time in.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringbuf::traits::{Consumer, Observer, Producer};
 use ringbuf::{HeapCons, HeapProd};
 
 use super::CallError;
+use super::capture_clock::CaptureClock;
 use super::config::{AudioCallConfig, SrtpKeys};
 use super::packet::ReceivedPacket;
 use super::reception::Reception;
@@ -33,6 +35,30 @@ fn srtp_contexts(keys: &SrtpKeys) -> Result<(SrtpContext, SrtpContext), CallErro
     ))
 }
 
+/// Length of the capture blocks the audio side pushes.
+const CAPTURE_BLOCK: Duration = Duration::from_millis(10);
+/// How long after the audio side is expected to have pushed a frame's last block the
+/// network side looks: a little later, so one wake-up finds the frame whole.
+const CAPTURE_SLACK: Duration = Duration::from_micros(500);
+/// How soon to look again when the audio side is late with a block it was pushing.
+const CAPTURE_RECHECK: Duration = Duration::from_millis(2);
+/// How often a parked network side looks at the ring anyway: a backstop for drivers that
+/// cannot be woken by the audio side (the first frame after audio resumes may wait this
+/// long there).
+const CAPTURE_IDLE: Duration = Duration::from_millis(100);
+
+/// The network side's ends of the rings to and from the audio side.
+pub(crate) struct Rings {
+    /// Captured PCM in.
+    pub capture: HeapCons<i16>,
+    /// When the audio side last pushed capture.
+    pub capture_clock: Arc<CaptureClock>,
+    /// Received packets out.
+    pub packets: HeapProd<ReceivedPacket>,
+    /// Jitter buffer statistics in.
+    pub stats: HeapCons<JitterStats>,
+}
+
 /// What [`NetworkSide::receive`] did with a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Received {
@@ -46,6 +72,11 @@ pub enum Received {
 pub struct NetworkSide {
     config: AudioCallConfig,
     capture: HeapCons<i16>,
+    capture_clock: Arc<CaptureClock>,
+    /// Samples (all channels) in one capture block.
+    capture_block: usize,
+    /// The `now` of the last [`poll_transmit`](Self::poll_transmit).
+    last_poll: Instant,
     packets: HeapProd<ReceivedPacket>,
     stats_in: HeapCons<JitterStats>,
     encoder: OpusEncoder,
@@ -85,12 +116,9 @@ impl std::fmt::Debug for NetworkSide {
 }
 
 impl NetworkSide {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         config: AudioCallConfig,
-        capture: HeapCons<i16>,
-        packets: HeapProd<ReceivedPacket>,
-        stats_in: HeapCons<JitterStats>,
+        rings: Rings,
         now: Instant,
         unix_time: Duration,
     ) -> Result<Self, CallError> {
@@ -111,9 +139,12 @@ impl NetworkSide {
         let timestamp = config.ssrc.rotate_left(13);
         Ok(Self {
             next_report: now + config.rtcp_interval / 2,
-            capture,
-            packets,
-            stats_in,
+            capture: rings.capture,
+            capture_clock: rings.capture_clock,
+            capture_block: 480 * usize::from(config.encoder.channels),
+            last_poll: now,
+            packets: rings.packets,
+            stats_in: rings.stats,
             encoder,
             frame,
             encoded: [0; MAX_PACKET],
@@ -165,10 +196,39 @@ impl NetworkSide {
         self.unkeyed_frames
     }
 
-    /// When [`poll_transmit`](Self::poll_transmit) next has something time-driven to send
-    /// (the next RTCP report); captured audio is sent as soon as it is there.
+    /// When [`poll_transmit`](Self::poll_transmit) next has something to do: the next
+    /// RTCP report, or the moment the next whole frame of capture is expected in the ring.
     pub fn next_deadline(&self) -> Instant {
-        self.next_report
+        self.next_report.min(self.capture_due())
+    }
+
+    /// When the ring should next hold a whole frame: predicted from the audio side's
+    /// last stamp and the blocks still missing (see [`CaptureClock`]). When the audio side
+    /// has stopped, the network side parks: the next push wakes a driver that listens
+    /// (the UDP call does), and [`CAPTURE_IDLE`] is only a backstop.
+    fn capture_due(&self) -> Instant {
+        let missing = self.frame.len().saturating_sub(self.capture.occupied_len());
+        if missing == 0 {
+            return self.last_poll;
+        }
+        let last_push = self.capture_clock.last_push();
+        if let Some(pushed) = last_push {
+            let blocks = u32::try_from(missing.div_ceil(self.capture_block)).unwrap_or(u32::MAX);
+            let due = pushed + CAPTURE_BLOCK * blocks + CAPTURE_SLACK;
+            if due > self.last_poll {
+                return due;
+            }
+            if self.last_poll.saturating_duration_since(pushed) < CAPTURE_BLOCK * 3 {
+                // The audio side is late with a block: look again soon.
+                return self.last_poll + CAPTURE_RECHECK;
+            }
+        }
+        if self.capture_clock.park(last_push) {
+            self.last_poll + CAPTURE_IDLE
+        } else {
+            // Pushed meanwhile: look now.
+            self.last_poll
+        }
     }
 
     /// Writes the next datagram to send into `out` (at least 1500 bytes) and returns its
@@ -178,6 +238,7 @@ impl NetworkSide {
         now: Instant,
         out: &mut [u8],
     ) -> Result<Option<usize>, CallError> {
+        self.last_poll = now;
         // Keep the statistics ring drained: the audio side skips a snapshot when it is full.
         while let Some(s) = self.stats_in.try_pop() {
             self.last_jitter = s;
@@ -429,5 +490,80 @@ impl NetworkSide {
             mos,
             jitter_buffer: jitter,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{CAPTURE_IDLE, CAPTURE_RECHECK, CAPTURE_SLACK};
+    use crate::call::{AudioCallConfig, audio_call};
+
+    /// The network side wakes once per 20 ms frame, just after the audio side pushes the
+    /// frame's second 10 ms block; it looks again soon when that block is late; when the
+    /// audio side has stopped it parks, and the next push asks for a wake-up (once).
+    #[test]
+    fn capture_deadline_follows_the_audio_side() {
+        let t0 = Instant::now();
+        let mut config = AudioCallConfig::keyed_later(7, "deadline");
+        config.rtcp_interval = Duration::from_secs(60);
+        let (mut audio, mut network) =
+            audio_call(config, t0, Duration::from_secs(1_800_000_000)).expect("call");
+        let mut out = [0u8; 1500];
+        let block = [0i16; 480];
+        let mut playout = [0i16; 480];
+        let ms = Duration::from_millis;
+
+        // Nothing pushed yet: parked, with the backstop.
+        network.poll_transmit(t0, &mut out).expect("poll");
+        assert_eq!(network.next_deadline(), t0 + CAPTURE_IDLE);
+
+        // One block of a 20 ms frame in (waking the parked side): the frame is whole one
+        // block later. A second push asks for no second wake-up.
+        assert!(audio.capture_clock.pushed(t0 + ms(1)));
+        audio
+            .process(t0 + ms(1), &block, &mut playout)
+            .expect("tick");
+        network.poll_transmit(t0 + ms(2), &mut out).expect("poll");
+        assert_eq!(network.next_deadline(), t0 + ms(11) + CAPTURE_SLACK);
+
+        // The second block arrives on time: the frame is taken (dropped unkeyed here) and
+        // the next one is due two blocks after it.
+        audio
+            .process(t0 + ms(11), &block, &mut playout)
+            .expect("tick");
+        network
+            .poll_transmit(t0 + ms(11) + CAPTURE_SLACK, &mut out)
+            .expect("poll");
+        assert_eq!(network.unkeyed_frames(), 1);
+        assert_eq!(network.next_deadline(), t0 + ms(31) + CAPTURE_SLACK);
+
+        // The audio side is late: look again soon.
+        audio
+            .process(t0 + ms(21), &block, &mut playout)
+            .expect("tick");
+        let late = t0 + ms(31) + CAPTURE_SLACK;
+        network.poll_transmit(late, &mut out).expect("poll");
+        assert_eq!(network.next_deadline(), late + CAPTURE_RECHECK);
+
+        // It stopped: parked again; a push now asks for a wake-up, and the side that
+        // parked sees it.
+        let quiet = t0 + ms(100);
+        network.poll_transmit(quiet, &mut out).expect("poll");
+        assert_eq!(network.next_deadline(), quiet + CAPTURE_IDLE);
+        assert!(audio.capture_clock.pushed(quiet));
+        assert!(!audio.capture_clock.pushed(quiet));
+
+        // A push between the network side's look at the clock and its parking: it does
+        // not park, and looks at once.
+        let clock = &audio.capture_clock;
+        let seen = clock.last_push();
+        clock.pushed(quiet + ms(1));
+        assert!(!clock.park(seen));
+        assert!(
+            !clock.pushed(quiet + ms(2)),
+            "not parked, so no wake-up asked"
+        );
     }
 }

@@ -524,14 +524,13 @@ impl Session {
         }
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) is due next. Media is captured
-    /// continuously, so a driver also polls [`poll_transmit`](Self::poll_transmit) at
-    /// its capture pace.
+    /// When [`handle_timeout`](Self::handle_timeout) is due next: a transport timer, an
+    /// RTCP report, or the next whole frame of capture (also drained before the call
+    /// connects, so the audio side never finds its ring full).
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         let transport = self.transport.poll_timeout();
-        let media = (self.transport.state() == TransportState::Connected)
-            .then(|| self.network.next_deadline());
-        [transport, media].into_iter().flatten().min()
+        let media = self.network.next_deadline();
+        Some(transport.map_or(media, |t| t.min(media)))
     }
 
     /// Runs the timers due at `now`.

@@ -31,13 +31,6 @@ const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A frame read from a TURN server over TCP: (local, server, bytes).
 type TcpFrame = (SocketAddr, SocketAddr, Vec<u8>);
 
-/// How often the task looks for captured audio to send. Captured audio waits at most this
-/// long before it is encoded (the audio thread cannot wake a tokio task without a syscall).
-/// Measured on the loopback call test: at 5 ms, scheduling hiccups on a busy 2-core host
-/// made a packet miss its 10 ms pull about one run in three (one 10 ms concealment, WB-PESQ
-/// 4.38 → 4.1–4.2); at 2 ms, none in six runs.
-const MEDIA_POLL: Duration = Duration::from_millis(2);
-
 /// A STUN or TURN server for ICE (`stun:host:port`, `turn:host:port?transport=udp`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IceServer {
@@ -152,7 +145,8 @@ impl Call {
         let now = Instant::now();
         let mut config = options.session.clone();
         config.transport.relay_only |= options.relay_only;
-        let (mut session, audio) = Session::new(now, unix_time, config)?;
+        let (mut session, mut audio) = Session::new(now, unix_time, config)?;
+        let capture_wake = capture_wake_pair(&mut audio)?;
         let addrs = if options.bind.is_empty() {
             host_addresses()
         } else {
@@ -205,6 +199,7 @@ impl Call {
             sockets,
             tcp_writers,
             tcp_frames: tcp_rx,
+            capture_wake,
         };
         tokio::spawn(run(session, io, commands_rx, events_tx, gathered_tx));
         Ok((
@@ -431,11 +426,54 @@ async fn read_tcp_frames(
     }
 }
 
-/// The call's sockets: UDP for ICE and media, TCP connections to TURN servers.
+/// The call's sockets: UDP for ICE and media, TCP connections to TURN servers, and the
+/// socket the audio side wakes the task through when capture resumes.
 struct Io {
     sockets: Vec<Arc<UdpSocket>>,
     tcp_writers: Vec<(SocketAddr, OwnedWriteHalf)>,
     tcp_frames: mpsc::UnboundedReceiver<TcpFrame>,
+    capture_wake: Option<CaptureWake>,
+}
+
+#[cfg(unix)]
+type CaptureWake = tokio::net::UnixDatagram;
+#[cfg(not(unix))]
+type CaptureWake = std::convert::Infallible;
+
+/// A socket pair: one end to the audio side, which writes a byte when it pushes capture
+/// after the task parked (see `call::capture_clock`); the task reads the other.
+#[cfg(unix)]
+fn capture_wake_pair(audio: &mut AudioSide) -> Result<Option<CaptureWake>, UdpCallError> {
+    let io = |e: std::io::Error| UdpCallError::Io(format!("capture wake-up socket: {e}"));
+    let (task_end, audio_end) = tokio::net::UnixDatagram::pair().map_err(io)?;
+    // Non-blocking (tokio leaves it so): the audio thread never waits on it.
+    audio.set_capture_waker(audio_end.into_std().map_err(io)?);
+    Ok(Some(task_end))
+}
+
+/// Without Unix sockets a parked task polls (see `call::capture_clock`).
+#[cfg(not(unix))]
+fn capture_wake_pair(_: &mut AudioSide) -> Result<Option<CaptureWake>, UdpCallError> {
+    Ok(None)
+}
+
+/// Resolves when the audio side has woken the task: true, or false when its end is gone
+/// (the audio side was dropped: stop listening). Never resolves without a socket.
+async fn capture_woken(wake: &Option<CaptureWake>) -> bool {
+    #[cfg(unix)]
+    if let Some(socket) = wake {
+        let mut byte = [0u8; 16];
+        // Wake-ups are one byte: an empty read is the closed end.
+        if !matches!(socket.recv(&mut byte).await, Ok(n) if n > 0) {
+            return false;
+        }
+        // Several wake-ups may have queued: one pass of the loop serves them all.
+        while socket.try_recv(&mut byte).is_ok_and(|n| n > 0) {}
+        return true;
+    }
+    #[cfg(not(unix))]
+    let _ = wake;
+    std::future::pending().await
 }
 
 async fn run(
@@ -469,8 +507,7 @@ async fn run(
         }
         let deadline = session
             .poll_timeout()
-            .unwrap_or(now + Duration::from_secs(1))
-            .min(now + MEDIA_POLL);
+            .unwrap_or(now + Duration::from_secs(1));
         tokio::select! {
             command = commands.recv() => {
                 let now = Instant::now();
@@ -509,6 +546,11 @@ async fn run(
                     }
                     // ICMP port unreachable and the like: the next read goes on.
                     Err(e) => log::debug!("receive: {e}"),
+                }
+            }
+            alive = capture_woken(&io.capture_wake) => {
+                if !alive {
+                    io.capture_wake = None;
                 }
             }
             () = sleep_until(deadline.into()) => {
