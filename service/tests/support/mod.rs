@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod smtp;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -88,6 +89,24 @@ impl TestService {
         let service = mediacore_service::start_with_gateway(&config, gateway)
             .await
             .expect("start");
+        let client = https_client(&service.ca_path);
+        let base = format!("https://127.0.0.1:{}", service.https_addr.port());
+        Self {
+            service,
+            dir,
+            client,
+            base,
+        }
+    }
+
+    /// Stops the service and starts it again on the same data folder (with the test
+    /// configuration `adjust` changes), as a restart of the process would.
+    pub async fn restart(self, adjust: impl FnOnce(&mut Config)) -> Self {
+        let Self { service, dir, .. } = self;
+        service.shutdown().await;
+        let mut config = config(dir.path());
+        adjust(&mut config);
+        let service = mediacore_service::start(&config).await.expect("restart");
         let client = https_client(&service.ca_path);
         let base = format!("https://127.0.0.1:{}", service.https_addr.port());
         Self {
