@@ -692,6 +692,41 @@ async fn a_restart_in_the_middle_of_a_backlog_delivers_the_rest() {
 }
 
 #[tokio::test]
+async fn a_slow_endpoint_holds_back_only_its_own_events() {
+    let t = TestService::start_with(fast).await;
+    let slow = Receiver::start().await;
+    let quick = Receiver::start().await;
+    subscribe(
+        &t,
+        "slow",
+        &definition(&slow.url(), "EventGridSchema", &[], 1, 30),
+    )
+    .await;
+    subscribe(
+        &t,
+        "quick",
+        &definition(&quick.url(), "EventGridSchema", &[], 1, 30),
+    )
+    .await;
+    slow.state.delay_ms.store(3_000, Ordering::SeqCst);
+    local_sms(&t, 1, false).await;
+    let first = outbox_ids(&t, &[]);
+    let started = tokio::time::Instant::now();
+    wait_all(&quick.state, &first).await;
+    // The slow endpoint still holds its first event; the quick one gets the next at once too.
+    local_sms(&t, 1, false).await;
+    let all = outbox_ids(&t, &[]);
+    wait_all(&quick.state, &all).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(2_500),
+        "the quick endpoint waited for the slow one: {:?}",
+        started.elapsed()
+    );
+    assert!(slow.state.events().is_empty());
+    wait_all(&slow.state, &all).await;
+}
+
+#[tokio::test]
 async fn config_file_subscriptions_follow_the_file() {
     let r = Receiver::start().await;
     let spec = SubscriptionSpec {

@@ -5,13 +5,15 @@
 //! 200–204, so a crash re-delivers rather than loses (at least once).
 //!
 //! It wakes when a transaction queued deliveries, when a retry falls due, and at least every
-//! `scan_interval_ms` (validation URLs that expired, work queued by another node).
+//! `scan_interval_ms` (validation URLs that expired, work queued by another node). Storage
+//! errors are logged and the work is looked at again at the next wake.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::join_all;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use super::EventsRuntime;
 use super::backoff::random_unit;
@@ -34,7 +36,8 @@ pub mod reason {
 /// Statuses that dead-letter at once, as Event Grid.
 const NON_RETRYABLE: &[u16] = &[400, 413];
 
-/// Runs until `stop` changes.
+/// Runs until `stop` changes. Each subscription's queue is drained by a task of its own, so a
+/// slow or hanging endpoint holds back only its own events.
 pub async fn run(
     storage: Arc<dyn Storage>,
     runtime: Arc<EventsRuntime>,
@@ -42,56 +45,103 @@ pub async fn run(
 ) {
     let wake = storage.deliveries_queued();
     let scan_ms = i64::try_from(runtime.scan_interval_ms.max(1)).unwrap_or(i64::MAX);
+    let mut drains = Drains::default();
+    let mut look = true;
     loop {
-        // A stop ends a round mid-delivery too: what was not recorded is sent again later.
-        let next = tokio::select! {
-            r = round(storage.as_ref(), &runtime) => r,
-            _ = stop.changed() => return,
-        };
-        let next = match next {
-            Ok(next) => next,
-            Err(e) => {
-                tracing::error!("event delivery: {e}");
-                None
+        if look && let Err(e) = drains.start(&storage, &runtime).await {
+            tracing::error!("event delivery: {e}");
+        }
+        let now = clock::now_ms();
+        let wait = drains
+            .due
+            .values()
+            .min()
+            .map_or(scan_ms, |t| (t - now).clamp(0, scan_ms));
+        let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(0));
+        look = tokio::select! {
+            Some(done) = drains.tasks.join_next_with_id() => drains.finished(done),
+            _ = wake.notified() => {
+                // Drains under way may have read their queue before this commit: they look again.
+                drains.busy.values_mut().for_each(|again| *again = true);
+                true
+            }
+            _ = tokio::time::sleep(wait) => true,
+            _ = stop.changed() => {
+                // Deliveries cut short were not recorded: they are sent again after a restart.
+                drains.tasks.abort_all();
+                return;
             }
         };
-        let now = clock::now_ms();
-        let wait = next.map_or(scan_ms, |t| (t - now).clamp(0, scan_ms));
-        let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(0));
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => return,
-        }
     }
 }
 
-/// Delivers what is due for every active subscription; returns the next retry time.
-async fn round(
-    storage: &dyn Storage,
-    runtime: &EventsRuntime,
-) -> Result<Option<i64>, StorageError> {
-    for name in storage.expire_validations(clock::now_ms()).await? {
-        tracing::warn!(subscription = %name, "event subscription failed: validation URL expired unvisited");
-    }
-    let active: Vec<SubscriptionRecord> = storage
-        .subscriptions()
-        .await?
-        .into_iter()
-        .filter(|s| s.state == state::SUCCEEDED)
-        .collect();
-    let mut next: Option<i64> = None;
-    for (sub, result) in active
-        .iter()
-        .zip(join_all(active.iter().map(|s| drain(storage, runtime, s))).await)
-    {
-        match result {
-            Ok(Some(t)) => next = Some(next.map_or(t, |n| n.min(t))),
-            Ok(None) => {}
-            Err(e) => tracing::error!(subscription = %sub.spec.name, "event delivery: {e}"),
+type DrainResult = (String, Result<Option<i64>, StorageError>);
+
+/// The drain tasks under way and what the idle subscriptions wait for.
+#[derive(Default)]
+struct Drains {
+    tasks: JoinSet<DrainResult>,
+    /// Subscriptions being drained, and whether work was queued since their drain began.
+    busy: HashMap<String, bool>,
+    /// Task ids, to know whose drain a panic ended.
+    names: HashMap<tokio::task::Id, String>,
+    /// When the front of each idle subscription's queue falls due, Unix ms.
+    due: HashMap<String, i64>,
+}
+
+impl Drains {
+    /// Starts a drain for every active subscription that has none under way.
+    async fn start(
+        &mut self,
+        storage: &Arc<dyn Storage>,
+        runtime: &Arc<EventsRuntime>,
+    ) -> Result<(), StorageError> {
+        for name in storage.expire_validations(clock::now_ms()).await? {
+            tracing::warn!(subscription = %name, "event subscription failed: validation URL expired unvisited");
         }
+        // Subscriptions deleted or being validated again wait for nothing any more.
+        self.due.clear();
+        for sub in storage.subscriptions().await? {
+            if sub.state != state::SUCCEEDED || self.busy.contains_key(&sub.spec.name) {
+                continue;
+            }
+            let name = sub.spec.name.clone();
+            let (storage, runtime) = (Arc::clone(storage), Arc::clone(runtime));
+            let task = self.tasks.spawn(async move {
+                let result = drain(storage.as_ref(), &runtime, &sub).await;
+                (sub.spec.name, result)
+            });
+            self.names.insert(task.id(), name.clone());
+            self.busy.insert(name, false);
+        }
+        Ok(())
     }
-    Ok(next)
+
+    /// Records a finished drain; true when its subscription should be looked at again now.
+    fn finished(
+        &mut self,
+        done: Result<(tokio::task::Id, DrainResult), tokio::task::JoinError>,
+    ) -> bool {
+        let (id, result) = match done {
+            Ok((id, (_, result))) => (id, result),
+            Err(e) => {
+                tracing::error!("event delivery task ended: {e}");
+                (e.id(), Ok(None))
+            }
+        };
+        let Some(name) = self.names.remove(&id) else {
+            return false;
+        };
+        let again = self.busy.remove(&name).unwrap_or(false);
+        match result {
+            Ok(Some(t)) => {
+                self.due.insert(name, t);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(subscription = %name, "event delivery: {e}"),
+        }
+        again
+    }
 }
 
 /// Sends a subscription's due queue, batch after batch, until it is empty (`None`) or its front
