@@ -89,6 +89,11 @@ impl TestService {
         let service = mediacore_service::start_with_gateway(&config, gateway)
             .await
             .expect("start");
+        Self::around(service, dir)
+    }
+
+    /// A client and base URL for `service`, which keeps its data in `dir`.
+    fn around(service: RunningService, dir: tempfile::TempDir) -> Self {
         let client = https_client(&service.ca_path);
         let base = format!("https://127.0.0.1:{}", service.https_addr.port());
         Self {
@@ -107,14 +112,7 @@ impl TestService {
         let mut config = config(dir.path());
         adjust(&mut config);
         let service = mediacore_service::start(&config).await.expect("restart");
-        let client = https_client(&service.ca_path);
-        let base = format!("https://127.0.0.1:{}", service.https_addr.port());
-        Self {
-            service,
-            dir,
-            client,
-            base,
-        }
+        Self::around(service, dir)
     }
 
     /// A request signed with `key`, a date `skew` seconds off now, and optionally a wrong
