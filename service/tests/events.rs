@@ -688,6 +688,134 @@ async fn a_restart_in_the_middle_of_a_backlog_delivers_the_rest() {
     .await;
 }
 
+/// The service binary, killed (SIGKILL) when dropped.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the `mediacore-service` binary with `config` (its log goes to `log`); returns it and
+/// its plain-HTTP base URL.
+async fn spawn_binary(config: &std::path::Path, log: &std::path::Path) -> (Process, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mediacore-service"))
+        .arg("--config")
+        .arg(config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .spawn()
+        .expect("spawn mediacore-service");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Reads to the end, so the service never writes into a closed pipe.
+    std::thread::spawn(move || {
+        let mut http = None;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("http endpoint: ") {
+                http = Some(url.trim_end_matches('/').to_owned());
+            }
+            if line == "ready" {
+                let _ = tx.send(http.take());
+            }
+        }
+    });
+    let process = Process(child);
+    let http = tokio::task::spawn_blocking(move || rx.recv_timeout(WAIT))
+        .await
+        .expect("join")
+        .ok()
+        .flatten();
+    match http {
+        Some(http) => (process, http),
+        None => panic!(
+            "the service did not start: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_in_the_middle_of_a_delivery_loses_nothing() {
+    use base64::Engine as _;
+    let b64 = |k: &[u8]| base64::engine::general_purpose::STANDARD.encode(k);
+    let r = Receiver::start().await;
+    r.state.delay_ms.store(200, Ordering::SeqCst);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("service.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nhttps_port = 0\nhttp_port = 0\n[keys]\nprimary = \"{}\"\n\
+             [events]\nretry_base_ms = 100\nretry_cap_ms = 400\nscan_interval_ms = 100\n\
+             [[events.subscriptions]]\nname = \"kill-9\"\nendpoint_url = \"{}\"\n",
+            dir.path().join("data"),
+            b64(&PRIMARY),
+            r.url()
+        ),
+    )
+    .expect("config");
+    let db = dir.path().join("data").join("service.db");
+    let sub_state = || {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT state FROM event_subscriptions WHERE name = 'kill-9'",
+                    [],
+                    |r| r.get::<_, String>(0),
+                )
+            })
+            .unwrap_or_default()
+    };
+    let stored = || {
+        let c = rusqlite::Connection::open(&db).expect("db");
+        let mut stmt = c.prepare("SELECT id FROM outbox").expect("query");
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .expect("rows")
+            .collect::<Result<HashSet<_>, _>>()
+            .expect("ids")
+    };
+
+    let (first, http) = spawn_binary(&config, &dir.path().join("first.log")).await;
+    wait_db("kill-9 validated", || sub_state() == "Succeeded").await;
+    let client = reqwest::Client::new();
+    for i in 0..10 {
+        let body = json!({"from": OURS, "smsRecipients": [{"to": OURS_TOO}], "message": format!("k9 {i}")})
+            .to_string();
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let hash = mediacore_service::auth::hmac::content_hash(body.as_bytes());
+        let req = signed_request(
+            &client,
+            Method::POST,
+            &http,
+            SMS_PATH,
+            body.as_bytes(),
+            &PRIMARY,
+            date,
+            hash,
+        );
+        let (s, _, v) = send(req).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    }
+    let ids = stored();
+    assert_eq!(ids.len(), 10);
+    r.state
+        .wait_until(WAIT, "two events", |s| s.events().len() >= 2)
+        .await;
+    drop(first); // SIGKILL, most likely while a POST waits for the receiver's answer
+    assert!(
+        received_ids(&r.state).len() < ids.len(),
+        "the kill came mid-backlog"
+    );
+
+    let (_second, _) = spawn_binary(&config, &dir.path().join("second.log")).await;
+    wait_all(&r.state, &ids).await;
+    assert_eq!(received_ids(&r.state), ids);
+}
+
 #[tokio::test]
 async fn a_slow_endpoint_holds_back_only_its_own_events() {
     let t = TestService::start_with(fast).await;

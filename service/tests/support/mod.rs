@@ -134,16 +134,16 @@ impl TestService {
         };
         let date = httpdate::fmt_http_date(when);
         let hash = hash_override.unwrap_or_else(|| hmac::content_hash(body));
-        let host = format!("127.0.0.1:{}", self.service.https_addr.port());
-        let to_sign = hmac::string_to_sign(method.as_str(), path_and_query, &[&date, &host, &hash]);
-        let req = self
-            .client
-            .request(method, format!("{}{}", self.base, path_and_query))
-            .header("x-ms-date", date)
-            .header("x-ms-content-sha256", hash)
-            .header("Authorization", hmac::authorization(key, &to_sign))
-            .header("Content-Type", "application/json")
-            .body(body.to_vec());
+        let req = signed_request(
+            &self.client,
+            method,
+            &self.base,
+            path_and_query,
+            body,
+            key,
+            date,
+            hash,
+        );
         send(req).await
     }
 
@@ -157,16 +157,16 @@ impl TestService {
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let date = httpdate::fmt_http_date(SystemTime::now());
         let hash = hmac::content_hash(body);
-        let host = format!("127.0.0.1:{}", self.service.https_addr.port());
-        let to_sign = hmac::string_to_sign(method.as_str(), path_and_query, &[&date, &host, &hash]);
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path_and_query))
-            .header("x-ms-date", date)
-            .header("x-ms-content-sha256", hash)
-            .header("Authorization", hmac::authorization(&PRIMARY, &to_sign))
-            .header("Content-Type", "application/json")
-            .body(body.to_vec());
+        let mut req = signed_request(
+            &self.client,
+            method,
+            &self.base,
+            path_and_query,
+            body,
+            &PRIMARY,
+            date,
+            hash,
+        );
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
@@ -233,6 +233,30 @@ impl TestService {
         conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .expect("count")
     }
+}
+
+/// A request to `base` + `path_and_query` signed as the ACS SDKs sign: HMAC-SHA256 with `key`
+/// over the method, path, `date`, host (from `base`) and content `hash`.
+#[allow(clippy::too_many_arguments)]
+pub fn signed_request(
+    client: &reqwest::Client,
+    method: Method,
+    base: &str,
+    path_and_query: &str,
+    body: &[u8],
+    key: &[u8],
+    date: String,
+    hash: String,
+) -> reqwest::RequestBuilder {
+    let host = base.split_once("://").map_or(base, |(_, h)| h);
+    let to_sign = hmac::string_to_sign(method.as_str(), path_and_query, &[&date, host, &hash]);
+    client
+        .request(method, format!("{base}{path_and_query}"))
+        .header("x-ms-date", date)
+        .header("x-ms-content-sha256", hash)
+        .header("Authorization", hmac::authorization(key, &to_sign))
+        .header("Content-Type", "application/json")
+        .body(body.to_vec())
 }
 
 pub async fn send(req: reqwest::RequestBuilder) -> (StatusCode, reqwest::header::HeaderMap, Value) {
