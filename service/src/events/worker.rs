@@ -108,7 +108,7 @@ impl Drains {
             let name = sub.spec.name.clone();
             let (storage, runtime) = (Arc::clone(storage), Arc::clone(runtime));
             let task = self.tasks.spawn(async move {
-                let result = drain(storage.as_ref(), &runtime, &sub).await;
+                let result = drain(storage.as_ref(), &runtime, &sub.spec.name).await;
                 (sub.spec.name, result)
             });
             self.names.insert(task.id(), name.clone());
@@ -144,16 +144,22 @@ impl Drains {
     }
 }
 
-/// Sends a subscription's due queue, batch after batch, until it is empty (`None`) or its front
-/// waits for a retry (the time it falls due).
+/// Sends a subscription's due queue, batch after batch, until it is empty (`None`), its front
+/// waits for a retry (the time it falls due), or the subscription is no longer active.
 async fn drain(
     storage: &dyn Storage,
     runtime: &EventsRuntime,
-    sub: &SubscriptionRecord,
+    name: &str,
 ) -> Result<Option<i64>, StorageError> {
-    let name = sub.spec.name.as_str();
-    let ttl_ms = i64::from(sub.spec.event_time_to_live_minutes) * 60_000;
     loop {
+        // Read again before every batch: the definition may have changed (or gone) meanwhile.
+        let Some(sub) = storage.subscription(name).await? else {
+            return Ok(None);
+        };
+        if sub.state != state::SUCCEEDED {
+            return Ok(None);
+        }
+        let ttl_ms = i64::from(sub.spec.event_time_to_live_minutes) * 60_000;
         let now = clock::now_ms();
         let queue = storage
             .pending_deliveries(name, sub.spec.max_events_per_batch)
@@ -204,7 +210,7 @@ async fn drain(
                     .await?;
             }
             // The front now waits for its retry (or was dead-lettered): the next turn sees which.
-            Err(failure) => record_failure(storage, runtime, sub, &live, &failure, now).await?,
+            Err(failure) => record_failure(storage, runtime, &sub, &live, &failure, now).await?,
         }
     }
 }

@@ -550,3 +550,151 @@ impl EventStore for SqliteStorage {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::storage::sms::{NewSms, SmsRecord, SmsStore};
+
+    fn spec(url: &str, types: &[&str]) -> SubscriptionSpec {
+        SubscriptionSpec {
+            name: "sub-a".into(),
+            endpoint_url: url.into(),
+            included_event_types: types.iter().map(|t| (*t).to_owned()).collect(),
+            ..SubscriptionSpec::default()
+        }
+    }
+
+    fn validation(code: &str) -> Validation {
+        Validation {
+            code: code.into(),
+            expires_ms: 1_000,
+        }
+    }
+
+    /// Writes one event through a real state change (a stored SMS); returns its id.
+    async fn write_event(s: &SqliteStorage, n: u32) -> String {
+        let event = OutboxEvent::new(
+            "Microsoft.Communication.SMSReceived",
+            "phonenumber/1",
+            serde_json::json!({}),
+            5,
+        );
+        let record = SmsRecord {
+            id: format!("Outgoing_{n}"),
+            from: "+18005550100".into(),
+            to: "+18005550101".into(),
+            body: String::new(),
+            segments: 1,
+            delivery_report: false,
+            tag: None,
+            local: true,
+            status: "Delivered".into(),
+            status_details: None,
+            created_ms: 5,
+            updated_ms: 5,
+        };
+        let id = event.id.clone();
+        s.store_sms(vec![NewSms {
+            record,
+            repeatability: None,
+            events: vec![event],
+        }])
+        .await
+        .expect("store");
+        id
+    }
+
+    async fn queued(s: &SqliteStorage) -> Vec<String> {
+        s.pending_deliveries("sub-a", 100)
+            .await
+            .expect("pending")
+            .into_iter()
+            .map(|d| d.event.id)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn queues_for_active_matching_subscriptions_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = SqliteStorage::open(&dir.path().join("t.db")).expect("open");
+        let put = s
+            .put_subscription(&spec("http://a/", &[]), false, &validation("c1"), 10)
+            .await
+            .expect("put");
+        assert!(put.created && put.validate);
+        assert_eq!(put.record.state, state::CREATING);
+
+        // Not validated yet: nothing is queued for it.
+        write_event(&s, 1).await;
+        assert!(queued(&s).await.is_empty());
+        let wrong = s.settle_validation(
+            "sub-a",
+            "c0",
+            &[state::CREATING],
+            state::SUCCEEDED,
+            None,
+            20,
+        );
+        assert!(
+            !wrong.await.expect("settle"),
+            "another code changes nothing"
+        );
+        let late = s.settle_validation(
+            "sub-a",
+            "c1",
+            &[state::CREATING],
+            state::SUCCEEDED,
+            None,
+            2_000,
+        );
+        assert!(
+            !late.await.expect("settle"),
+            "an expired handshake changes nothing"
+        );
+        let ok = s.settle_validation(
+            "sub-a",
+            "c1",
+            &[state::CREATING],
+            state::SUCCEEDED,
+            None,
+            20,
+        );
+        assert!(ok.await.expect("settle"));
+
+        // Active: queued in the writing transaction, and the worker is woken after the commit.
+        let id = write_event(&s, 2).await;
+        assert_eq!(queued(&s).await, vec![id.clone()]);
+        tokio::time::timeout(Duration::from_secs(1), s.deliveries_queued().notified())
+            .await
+            .expect("woken");
+
+        // A filter change keeps the state; a filter that does not match queues nothing.
+        let put = s
+            .put_subscription(&spec("http://a/", &["Other"]), false, &validation("c2"), 30)
+            .await
+            .expect("put");
+        assert!(!put.created && !put.validate);
+        assert_eq!(put.record.state, state::SUCCEEDED);
+        write_event(&s, 3).await;
+        assert_eq!(queued(&s).await, vec![id]);
+
+        // Another endpoint needs a new handshake.
+        let put = s
+            .put_subscription(&spec("http://b/", &[]), false, &validation("c3"), 40)
+            .await
+            .expect("put");
+        assert!(put.validate);
+        assert_eq!(
+            (
+                put.record.state.as_str(),
+                put.record.validation_code.as_deref()
+            ),
+            (state::CREATING, Some("c3"))
+        );
+        assert!(s.delete_subscription("sub-a").await.expect("delete"));
+        assert!(queued(&s).await.is_empty());
+    }
+}
