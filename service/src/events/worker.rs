@@ -198,7 +198,7 @@ async fn drain(
                 subscription: name,
                 body: &body,
                 content_type,
-                delivery_count: live[0].attempts,
+                delivery_count: live.first().map_or(0, |d| d.attempts),
             },
         )
         .await;
@@ -240,10 +240,12 @@ async fn record_failure(
             )
             .await;
     }
+    // The batch shares one fate; its front has the most attempts.
+    let attempts = batch.first().map_or(0, |d| d.attempts) + 1;
     let (spent, retry): (Vec<_>, Vec<_>) = batch
         .iter()
         .partition(|d| d.attempts + 1 >= sub.spec.max_delivery_attempts);
-    tracing::warn!(subscription = name, status, error = %failure.error, events = batch.len(), attempts = batch[0].attempts + 1, "event delivery failed");
+    tracing::warn!(subscription = name, status, error = %failure.error, events = batch.len(), attempts, "event delivery failed");
     if !spent.is_empty() {
         let spent: Vec<String> = spent.iter().map(|d| d.event.id.clone()).collect();
         tracing::warn!(
@@ -262,11 +264,7 @@ async fn record_failure(
             .await?;
     }
     // One time for the whole batch (from its front's attempts), so it is retried together.
-    let next = now.saturating_add(
-        runtime
-            .backoff
-            .delay_ms(batch[0].attempts + 1, random_unit()),
-    );
+    let next = now.saturating_add(runtime.backoff.delay_ms(attempts, random_unit()));
     let retries: Vec<(String, i64)> = retry.iter().map(|d| (d.event.id.clone(), next)).collect();
     storage.record_failed(name, &retries, failure, now).await
 }
