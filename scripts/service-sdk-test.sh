@@ -5,7 +5,7 @@
 #   apt:  python3-venv, coturn                (installed as root or via sudo when missing)
 #   pip:  azure-communication-identity 1.5.0, azure-communication-networktraversal 1.1.0b2,
 #         azure-communication-chat 1.3.0, azure-communication-sms 1.1.0,
-#         azure-communication-email 1.1.0, aiosmtpd (the SMTP sink) in .venv-sdk
+#         azure-communication-email 1.1.0, azure-eventgrid 4.22.1, aiosmtpd (the SMTP sink) in .venv-sdk
 #
 # A service-principal TokenCredential (HS256 under a configured issuer key) is checked too.
 #
@@ -18,7 +18,9 @@
 # delivery reports and SMSReceived read from the service's outbox) and
 # service/sdk-tests/email_sdk_test.py (EmailClient.begin_send into a real aiosmtpd sink the script
 # starts, service/sdk-tests/smtp_sink.py; then, with the sink stopped, a send that must end
-# Failed). Every piece is required:
+# Failed) and service/sdk-tests/events_sdk_test.py (webhook subscriptions over the admin routes,
+# both handshakes, chat and SMS events parsed with azure-eventgrid's EventGridEvent/CloudEvent).
+# Every piece is required:
 # a missing one is an error, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,7 @@ ROOT=$PWD
 VENV="$ROOT/.venv-sdk"
 PIP_PACKAGES=(azure-communication-identity==1.5.0 azure-communication-networktraversal==1.1.0b2
   azure-communication-chat==1.3.0 azure-communication-sms==1.1.0 azure-communication-email==1.1.0
-  aiosmtpd==1.4.6)
+  azure-eventgrid==4.22.1 aiosmtpd==1.4.6)
 
 say() { printf 'service-sdk: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
@@ -62,11 +64,12 @@ from azure.communication.identity import _version as identity
 from azure.communication.chat import _version as chat
 from azure.communication.sms import _version as sms
 from azure.communication.email import _version as email
+from azure.eventgrid import _version as eventgrid
 import aiosmtpd
-print(identity.VERSION, chat.VERSION, sms.VERSION, email.VERSION, aiosmtpd.__version__)
+print(identity.VERSION, chat.VERSION, sms.VERSION, email.VERSION, eventgrid.VERSION, aiosmtpd.__version__)
 PY
 }
-if [ "$(sdk_versions)" != "1.5.0 1.3.0 1.1.0 1.1.0 1.4.6" ]; then
+if [ "$(sdk_versions)" != "1.5.0 1.3.0 1.1.0 1.1.0 4.22.1 1.4.6" ]; then
   say "creating $VENV with ${PIP_PACKAGES[*]}"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" || die "pip install"
@@ -181,6 +184,9 @@ REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
 REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
   "$VENV/bin/python" service/sdk-tests/sms_sdk_test.py "$CONN" "$WORK/data/service.db" \
   || { tail -20 "$WORK/service.err" >&2; die "SMS SDK calls"; }
+REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
+  "$VENV/bin/python" service/sdk-tests/events_sdk_test.py "$CONN" \
+  || { tail -20 "$WORK/service.err" >&2; die "Event Grid webhook delivery (azure-eventgrid)"; }
 REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
   "$VENV/bin/python" service/sdk-tests/email_sdk_test.py deliver "$CONN" "$WORK/data/service.db" "$WORK/sink" \
   || { tail -20 "$WORK/service.err" >&2; cat "$WORK/sink.err" >&2; die "email SDK calls"; }

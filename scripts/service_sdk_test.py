@@ -14,7 +14,6 @@ import os
 import re
 import sys
 import time
-import traceback
 from datetime import datetime, timedelta, timezone
 
 from azure.communication.identity import (
@@ -27,25 +26,14 @@ from azure.communication.networktraversal import CommunicationRelayClient, Route
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
+# The check/report helpers the service's SDK tests share.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "service", "sdk-tests"))
+from harness import check, finish  # noqa: E402
+
 CONN, RELAY_OUT = sys.argv[1], sys.argv[2]
 ENDPOINT = re.search(r"endpoint=([^;]+)", CONN).group(1)
 identity = CommunicationIdentityClient.from_connection_string(CONN)
 relay = CommunicationRelayClient.from_connection_string(CONN)
-results = []
-
-
-def check(name):
-    def run(fn):
-        try:
-            fn()
-            results.append((name, True))
-            print(f"ok   {name}")
-        except Exception:  # any failure is reported with its trace, then counted
-            results.append((name, False))
-            print(f"FAIL {name}")
-            traceback.print_exc()
-        return fn
-    return run
 
 
 def expires_in(expires_on):
@@ -191,7 +179,4 @@ def _():
     client.delete_user(user)
 
 
-passed = sum(ok for _, ok in results)
-failed = len(results) - passed
-print(f"sdk: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("sdk")

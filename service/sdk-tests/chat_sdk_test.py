@@ -13,7 +13,6 @@ import re
 import sys
 import threading
 import time
-import traceback
 import uuid
 from datetime import datetime, timezone
 
@@ -28,35 +27,13 @@ from azure.communication.chat import (
 from azure.communication.identity import CommunicationIdentityClient
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from harness import check, expect, finish, show
+
 CONN = sys.argv[1]
 ENDPOINT = re.search(r"endpoint=([^;]+)", CONN).group(1)
 API = "2024-03-07"
 identity = CommunicationIdentityClient.from_connection_string(CONN)
-results = []
 state = {}
-
-
-def check(name):
-    def run(fn):
-        try:
-            fn()
-            results.append((name, True))
-            print(f"ok   {name}")
-        except Exception:  # any failure is reported with its trace, then counted
-            results.append((name, False))
-            print(f"FAIL {name}")
-            traceback.print_exc()
-        return fn
-    return run
-
-
-def show(label, value):
-    print(f"     {label}: {value}")
-
-
-def expect(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
 
 
 def user(scopes=("chat",)):
@@ -379,7 +356,4 @@ def _():
 
 
 listener.response.close()
-passed = sum(ok for _, ok in results)
-failed = len(results) - passed
-print(f"chat-sdk: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("chat-sdk")

@@ -21,41 +21,18 @@ import re
 import sqlite3
 import sys
 import time
-import traceback
 import uuid
 
 from azure.communication.email import EmailClient
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+
+from harness import check, expect, finish, show
 
 MODE, CONN, DB = sys.argv[1], sys.argv[2], sys.argv[3]
 SINK = sys.argv[4] if len(sys.argv) > 4 else None
 SENDER = "DoNotReply@mediacore.test"
 ATTACHMENT = b"MediaCore quarterly figures\nline 2\x00\xff binary tail"
 client = EmailClient.from_connection_string(CONN)
-results = []
-
-
-def check(name):
-    def run(fn):
-        try:
-            fn()
-            results.append((name, True))
-            print(f"ok   {name}")
-        except Exception:  # any failure is reported with its trace, then counted
-            results.append((name, False))
-            print(f"FAIL {name}")
-            traceback.print_exc()
-        return fn
-    return run
-
-
-def show(label, value):
-    print(f"     {label}: {value}")
-
-
-def expect(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
 
 
 def message(subject, to="someone@example.test", **extra):
@@ -258,7 +235,4 @@ def relay_down():
 
 
 {"deliver": deliver, "relay-down": relay_down}[MODE]()
-passed = sum(1 for _, ok in results if ok)
-failed = len(results) - passed
-print(f"email-sdk: {passed} passed, {failed} failed")
-sys.exit(1 if failed or not results else 0)
+finish("email-sdk")

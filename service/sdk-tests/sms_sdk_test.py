@@ -14,39 +14,16 @@ import re
 import sqlite3
 import sys
 import time
-import traceback
 
 from azure.communication.sms import SmsClient
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
+from harness import check, expect, finish, show
+
 CONN, DB = sys.argv[1], sys.argv[2]
 OURS, OURS_TOO = "+18005550100", "+18005550101"
 sms = SmsClient.from_connection_string(CONN)
-results = []
 state = {}
-
-
-def check(name):
-    def run(fn):
-        try:
-            fn()
-            results.append((name, True))
-            print(f"ok   {name}")
-        except Exception:  # any failure is reported with its trace, then counted
-            results.append((name, False))
-            print(f"FAIL {name}")
-            traceback.print_exc()
-        return fn
-    return run
-
-
-def show(label, value):
-    print(f"     {label}: {value}")
-
-
-def expect(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
 
 
 def described(r):
@@ -149,7 +126,4 @@ def _():
     raise AssertionError("wrong key accepted")
 
 
-passed = sum(ok for _, ok in results)
-failed = len(results) - passed
-print(f"sms-sdk: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("sms-sdk")

@@ -26,6 +26,17 @@ pub fn iso8601(unix_secs: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// `2026-11-24T12:00:00.123Z` for a Unix time in milliseconds (Event Grid's event times carry
+/// fractions of a second).
+pub fn iso8601_ms(unix_ms: i64) -> String {
+    let secs = iso8601(unix_ms.div_euclid(1000));
+    format!(
+        "{}.{:03}Z",
+        secs.trim_end_matches('Z'),
+        unix_ms.rem_euclid(1000)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +44,6 @@ mod tests {
     #[test]
     fn iso8601_is_utc_with_z() {
         assert_eq!(iso8601(1_795_521_600), "2026-11-24T12:00:00Z");
+        assert_eq!(iso8601_ms(1_795_521_600_042), "2026-11-24T12:00:00.042Z");
     }
 }

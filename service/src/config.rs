@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::events::subscription::SubscriptionSpec;
+
 /// Prefix of every environment variable the service reads.
 pub const ENV_PREFIX: &str = "MEDIACORE_SERVICE_";
 
@@ -36,6 +38,60 @@ pub struct Config {
     pub sms: SmsConfig,
     /// Email: the SMTP relay messages are delivered to.
     pub email: EmailConfig,
+    /// Events: Event Grid delivery to webhooks.
+    pub events: EventsConfig,
+}
+
+/// Event Grid delivery: the resource path in `topic`, the retry timing, and the webhook
+/// subscriptions defined in the file (`[[events.subscriptions]]`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsConfig {
+    /// The Azure subscription id in the topic path.
+    pub azure_subscription_id: String,
+    /// The resource group in the topic path.
+    pub resource_group: String,
+    /// The Communication Services resource name in the topic path.
+    pub resource_name: String,
+    /// First retry delay, ms; doubles per attempt (with jitter) up to `retry_cap_ms`.
+    pub retry_base_ms: u64,
+    /// Longest retry delay, ms.
+    pub retry_cap_ms: u64,
+    /// How often the worker looks for due retries even when nothing woke it, ms.
+    pub scan_interval_ms: u64,
+    /// Longest wait for a webhook's answer (a handshake or a delivery), seconds.
+    pub delivery_timeout_seconds: u64,
+    /// A PEM CA trusted for webhook endpoints besides the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// Subscriptions kept in step with this list at every start.
+    pub subscriptions: Vec<SubscriptionSpec>,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self {
+            azure_subscription_id: "00000000-0000-0000-0000-000000000000".to_owned(),
+            resource_group: "mediacore-local".to_owned(),
+            resource_name: "mediacore".to_owned(),
+            retry_base_ms: 10_000,
+            retry_cap_ms: 3_600_000,
+            scan_interval_ms: 1_000,
+            delivery_timeout_seconds: 30,
+            ca_file: None,
+            subscriptions: Vec::new(),
+        }
+    }
+}
+
+impl EventsConfig {
+    /// `/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Communication/communicationServices/<name>`:
+    /// the `topic` of EventGridEvents and the `source` of CloudEvents.
+    pub fn topic(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Communication/communicationServices/{}",
+            self.azure_subscription_id, self.resource_group, self.resource_name
+        )
+    }
 }
 
 /// How the service talks to the SMTP relay.
@@ -179,6 +235,7 @@ impl Default for Config {
             entra: EntraConfig::default(),
             sms: SmsConfig::default(),
             email: EmailConfig::default(),
+            events: EventsConfig::default(),
         }
     }
 }
@@ -337,6 +394,31 @@ impl Config {
         if let Some(v) = var("EMAIL_MAX_MESSAGE_BYTES") {
             self.email.max_message_bytes = parse_env("EMAIL_MAX_MESSAGE_BYTES", &v)?;
         }
+        if let Some(v) = var("EVENTS_AZURE_SUBSCRIPTION_ID") {
+            self.events.azure_subscription_id = v;
+        }
+        if let Some(v) = var("EVENTS_RESOURCE_GROUP") {
+            self.events.resource_group = v;
+        }
+        if let Some(v) = var("EVENTS_RESOURCE_NAME") {
+            self.events.resource_name = v;
+        }
+        if let Some(v) = var("EVENTS_RETRY_BASE_MS") {
+            self.events.retry_base_ms = parse_env("EVENTS_RETRY_BASE_MS", &v)?;
+        }
+        if let Some(v) = var("EVENTS_RETRY_CAP_MS") {
+            self.events.retry_cap_ms = parse_env("EVENTS_RETRY_CAP_MS", &v)?;
+        }
+        if let Some(v) = var("EVENTS_SCAN_INTERVAL_MS") {
+            self.events.scan_interval_ms = parse_env("EVENTS_SCAN_INTERVAL_MS", &v)?;
+        }
+        if let Some(v) = var("EVENTS_DELIVERY_TIMEOUT_SECONDS") {
+            self.events.delivery_timeout_seconds =
+                parse_env("EVENTS_DELIVERY_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = var("EVENTS_CA_FILE") {
+            self.events.ca_file = Some(PathBuf::from(v));
+        }
         if let Some(v) = var("RELAY_MAX_TTL_SECONDS") {
             self.relay.max_ttl_seconds = parse_env("RELAY_MAX_TTL_SECONDS", &v)?;
         }
@@ -414,6 +496,37 @@ mod tests {
         assert!(
             c.apply_env(|k| (k == "MEDIACORE_SERVICE_EMAIL_RELAY_TLS").then(|| "ssl".into()))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn event_subscriptions_from_file() {
+        let c = Config::from_toml(
+            "[events]\nretry_base_ms = 50\n[[events.subscriptions]]\nname = \"hook\"\n\
+             endpoint_url = \"http://127.0.0.1:9/\"\nschema = \"CloudEventSchemaV1_0\"\n\
+             included_event_types = [\"Microsoft.Communication.SMSReceived\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(c.events.retry_base_ms, 50);
+        let s = &c.events.subscriptions[0];
+        assert_eq!(
+            (
+                s.name.as_str(),
+                s.max_delivery_attempts,
+                s.event_time_to_live_minutes
+            ),
+            ("hook", 30, 1440)
+        );
+        assert!(
+            Config::from_toml("[[events.subscriptions]]\nname = \"x\"\nendpoint = \"y\"\n")
+                .is_err(),
+            "unknown key in a subscription"
+        );
+        assert!(
+            Config::default()
+                .events
+                .topic()
+                .ends_with("/providers/Microsoft.Communication/communicationServices/mediacore")
         );
     }
 

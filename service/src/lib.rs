@@ -1,5 +1,5 @@
 //! MediaCore's local service: the Azure Communication Services REST contract (identity, access
-//! tokens, relay configuration, chat with real-time notifications, SMS, email over SMTP) served over HTTPS from one process with SQLite storage, so the
+//! tokens, relay configuration, chat with real-time notifications, SMS, email over SMTP, Event Grid delivery to webhooks) served over HTTPS from one process with SQLite storage, so the
 //! official ACS SDKs and MediaCore's own adapters work against it unchanged.
 //!
 //! Start it with [`server::start`]; the `mediacore-service` binary does that from a TOML file
@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod email;
 pub mod error;
+pub mod events;
 pub mod identifier;
 pub mod relay;
 pub mod routes;

@@ -16,11 +16,13 @@ use crate::auth::token::TokenKey;
 use crate::chat::realtime::ChatHub;
 use crate::config::Config;
 use crate::email::smtp::SmtpRelay;
+use crate::events::backoff::Backoff;
+use crate::events::{EventsRuntime, webhook};
 use crate::routes::Scheme;
 use crate::sms::gateway::{RecordingGateway, SmsGateway};
 use crate::state::{AccessKeys, AppState, EmailSettings, RelaySettings};
 use crate::storage::{SqliteStorage, Storage, StorageError};
-use crate::{clock, email, routes, sms, tls};
+use crate::{clock, email, events, routes, sms, tls};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -206,6 +208,39 @@ pub async fn start_with_gateway(
         .await?;
     let smtp_relay = SmtpRelay::new(&config.email).map_err(StartError::Config)?;
 
+    let https = std::net::TcpListener::bind((config.listen_address, config.https_port))
+        .map_err(io(format!("binding HTTPS port {}", config.https_port)))?;
+    https
+        .set_nonblocking(true)
+        .map_err(io("configuring the HTTPS listener"))?;
+    let https_addr = https
+        .local_addr()
+        .map_err(io("reading the HTTPS address"))?;
+    let host = config.host();
+    let endpoint = format!("https://{host}:{}/", https_addr.port());
+    let events = Arc::new(EventsRuntime {
+        topic: config.events.topic(),
+        client: webhook::client(
+            std::time::Duration::from_secs(config.events.delivery_timeout_seconds.max(1)),
+            config.events.ca_file.as_deref(),
+        )
+        .map_err(StartError::Config)?,
+        endpoint: endpoint.clone(),
+        origin: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        backoff: Backoff {
+            base_ms: config.events.retry_base_ms,
+            cap_ms: config.events.retry_cap_ms,
+        },
+        scan_interval_ms: config.events.scan_interval_ms,
+    });
+    let to_validate =
+        events::startup::sync_subscriptions(storage.as_ref(), &config.events.subscriptions)
+            .await
+            .map_err(StartError::Config)?;
+
     let state = Arc::new(AppState {
         storage,
         keys: AccessKeys {
@@ -232,9 +267,9 @@ pub async fn start_with_gateway(
             max_message_bytes: config.email.max_message_bytes,
             max_request_bytes: config.email.max_request_bytes(),
         },
+        events,
     });
 
-    let host = config.host();
     let mut names = vec![
         host.trim_start_matches('[')
             .trim_end_matches(']')
@@ -266,17 +301,15 @@ pub async fn start_with_gateway(
         Arc::clone(&state.storage),
         smtp_relay,
         Arc::clone(&state.email.wake),
+        workers_stopped.clone(),
+    )));
+    // Event Grid delivery: sends what was queued (also before a restart) to the webhooks.
+    tasks.push(tokio::spawn(events::worker::run(
+        Arc::clone(&state.storage),
+        Arc::clone(&state.events),
         workers_stopped,
     )));
 
-    let https = std::net::TcpListener::bind((config.listen_address, config.https_port))
-        .map_err(io(format!("binding HTTPS port {}", config.https_port)))?;
-    https
-        .set_nonblocking(true)
-        .map_err(io("configuring the HTTPS listener"))?;
-    let https_addr = https
-        .local_addr()
-        .map_err(io("reading the HTTPS address"))?;
     let handle = Handle::new();
     let server = axum_server::from_tcp_rustls(
         https,
@@ -319,7 +352,15 @@ pub async fn start_with_gateway(
         None => (None, None),
     };
 
-    let endpoint = format!("https://{host}:{}/", https_addr.port());
+    // Handshakes last: the validation URL they hand out is served from here on.
+    for record in to_validate {
+        events::handshake::spawn(
+            Arc::clone(&state.storage),
+            Arc::clone(&state.events),
+            record,
+        );
+    }
+
     Ok(RunningService {
         connection_string: format!("endpoint={endpoint};accesskey={}", state.keys.primary_b64),
         secondary_connection_string: format!(

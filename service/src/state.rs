@@ -75,6 +75,8 @@ pub struct AppState {
     pub sms_wake: Arc<tokio::sync::Notify>,
     /// Email delivery.
     pub email: EmailSettings,
+    /// Event Grid delivery to webhooks.
+    pub events: Arc<crate::events::EventsRuntime>,
 }
 
 impl std::fmt::Debug for dyn Storage {

@@ -2,7 +2,9 @@
 
 mod chat;
 mod email;
+mod events;
 mod identity;
+pub(crate) mod paging;
 mod relay;
 mod sms;
 
@@ -25,6 +27,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(chat::routes())
         .merge(sms::routes())
         .merge(email::routes())
+        .merge(events::routes())
         // route_layer: unknown paths get 404 without being asked for credentials first.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -32,6 +35,7 @@ pub fn router(state: SharedState) -> Router {
         ));
     Router::new()
         .merge(authenticated)
+        .merge(events::public_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The authentication middleware enforces the configured limit with an ACS error body.

@@ -3,15 +3,18 @@
 
 pub mod chat;
 pub mod email;
+pub mod events;
 pub mod outbox;
 pub mod sms;
 mod sqlite;
 mod sqlite_chat;
 mod sqlite_email;
+mod sqlite_events;
 mod sqlite_sms;
 
 pub use chat::ChatStore;
 pub use email::EmailStore;
+pub use events::EventStore;
 pub use sms::SmsStore;
 pub use sqlite::SqliteStorage;
 
@@ -50,9 +53,9 @@ impl UserRecord {
 }
 
 /// The service's persistent state: users and settings here, chat in [`ChatStore`], SMS in
-/// [`SmsStore`], email in [`EmailStore`].
+/// [`SmsStore`], email in [`EmailStore`], event subscriptions and deliveries in [`EventStore`].
 #[async_trait]
-pub trait Storage: ChatStore + SmsStore + EmailStore + Send + Sync + 'static {
+pub trait Storage: ChatStore + SmsStore + EmailStore + EventStore + Send + Sync + 'static {
     /// Returns the setting `name`, storing `value` first if it has none. Concurrent callers
     /// (several nodes on one database) all get the one value that won.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StorageError>;

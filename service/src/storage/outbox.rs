@@ -1,5 +1,6 @@
-//! The outbox: events written in the same transaction as the state change they describe, for a
-//! delivery worker (Event Grid webhooks, a later slice) to send at least once from any node.
+//! The outbox: events written in the same transaction as the state change they describe, and
+//! queued in that transaction for every active webhook subscription that wants them, so the
+//! delivery worker (`crate::events::worker`) sends them at least once from any node.
 
 /// One event as Event Grid describes it; the envelope's `topic` (the resource path) is added
 /// at delivery.
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_by_time ON outbox (event_ms);
 ";
 
-/// Writes `events` inside the caller's transaction.
+/// Writes `events` inside the caller's transaction and queues their deliveries.
 pub(super) fn insert(
     tx: &rusqlite::Transaction<'_>,
     events: &[OutboxEvent],
@@ -67,5 +68,5 @@ pub(super) fn insert(
             e.event_ms
         ])?;
     }
-    Ok(())
+    super::sqlite_events::enqueue(tx, events)
 }

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Storage, StorageError, UserRecord, outbox, sqlite_chat, sqlite_email, sqlite_sms};
+use super::{
+    Storage, StorageError, UserRecord, outbox, sqlite_chat, sqlite_email, sqlite_events, sqlite_sms,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS settings (
@@ -24,6 +26,8 @@ CREATE TABLE IF NOT EXISTS users (
 #[derive(Clone)]
 pub struct SqliteStorage {
     pub(super) conn: Arc<Mutex<Connection>>,
+    /// Woken after a transaction queued event deliveries.
+    pub(super) deliveries_queued: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -57,8 +61,10 @@ impl SqliteStorage {
         conn.execute_batch(sqlite_sms::SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_email::SCHEMA).map_err(err)?;
         conn.execute_batch(outbox::SCHEMA).map_err(err)?;
+        conn.execute_batch(sqlite_events::SCHEMA).map_err(err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            deliveries_queued: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -69,11 +75,18 @@ impl SqliteStorage {
         F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
+        let wake = Arc::clone(&self.deliveries_queued);
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()
                 .map_err(|_| StorageError("connection lock poisoned".into()))?;
-            f(&mut guard).map_err(err)
+            let result = f(&mut guard).map_err(err);
+            // The closure has committed (or rolled back): the worker may look now. A wake after
+            // a rollback finds nothing, which is harmless.
+            if sqlite_events::take_queued() {
+                wake.notify_one();
+            }
+            result
         })
         .await
         .map_err(err)?

@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod smtp;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -88,6 +89,11 @@ impl TestService {
         let service = mediacore_service::start_with_gateway(&config, gateway)
             .await
             .expect("start");
+        Self::around(service, dir)
+    }
+
+    /// A client and base URL for `service`, which keeps its data in `dir`.
+    fn around(service: RunningService, dir: tempfile::TempDir) -> Self {
         let client = https_client(&service.ca_path);
         let base = format!("https://127.0.0.1:{}", service.https_addr.port());
         Self {
@@ -96,6 +102,17 @@ impl TestService {
             client,
             base,
         }
+    }
+
+    /// Stops the service and starts it again on the same data folder (with the test
+    /// configuration `adjust` changes), as a restart of the process would.
+    pub async fn restart(self, adjust: impl FnOnce(&mut Config)) -> Self {
+        let Self { service, dir, .. } = self;
+        service.shutdown().await;
+        let mut config = config(dir.path());
+        adjust(&mut config);
+        let service = mediacore_service::start(&config).await.expect("restart");
+        Self::around(service, dir)
     }
 
     /// A request signed with `key`, a date `skew` seconds off now, and optionally a wrong
@@ -117,16 +134,16 @@ impl TestService {
         };
         let date = httpdate::fmt_http_date(when);
         let hash = hash_override.unwrap_or_else(|| hmac::content_hash(body));
-        let host = format!("127.0.0.1:{}", self.service.https_addr.port());
-        let to_sign = hmac::string_to_sign(method.as_str(), path_and_query, &[&date, &host, &hash]);
-        let req = self
-            .client
-            .request(method, format!("{}{}", self.base, path_and_query))
-            .header("x-ms-date", date)
-            .header("x-ms-content-sha256", hash)
-            .header("Authorization", hmac::authorization(key, &to_sign))
-            .header("Content-Type", "application/json")
-            .body(body.to_vec());
+        let req = signed_request(
+            &self.client,
+            method,
+            &self.base,
+            path_and_query,
+            body,
+            key,
+            date,
+            hash,
+        );
         send(req).await
     }
 
@@ -140,16 +157,16 @@ impl TestService {
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let date = httpdate::fmt_http_date(SystemTime::now());
         let hash = hmac::content_hash(body);
-        let host = format!("127.0.0.1:{}", self.service.https_addr.port());
-        let to_sign = hmac::string_to_sign(method.as_str(), path_and_query, &[&date, &host, &hash]);
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path_and_query))
-            .header("x-ms-date", date)
-            .header("x-ms-content-sha256", hash)
-            .header("Authorization", hmac::authorization(&PRIMARY, &to_sign))
-            .header("Content-Type", "application/json")
-            .body(body.to_vec());
+        let mut req = signed_request(
+            &self.client,
+            method,
+            &self.base,
+            path_and_query,
+            body,
+            &PRIMARY,
+            date,
+            hash,
+        );
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
@@ -216,6 +233,30 @@ impl TestService {
         conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .expect("count")
     }
+}
+
+/// A request to `base` + `path_and_query` signed as the ACS SDKs sign: HMAC-SHA256 with `key`
+/// over the method, path, `date`, host (from `base`) and content `hash`.
+#[allow(clippy::too_many_arguments)]
+pub fn signed_request(
+    client: &reqwest::Client,
+    method: Method,
+    base: &str,
+    path_and_query: &str,
+    body: &[u8],
+    key: &[u8],
+    date: String,
+    hash: String,
+) -> reqwest::RequestBuilder {
+    let host = base.split_once("://").map_or(base, |(_, h)| h);
+    let to_sign = hmac::string_to_sign(method.as_str(), path_and_query, &[&date, host, &hash]);
+    client
+        .request(method, format!("{base}{path_and_query}"))
+        .header("x-ms-date", date)
+        .header("x-ms-content-sha256", hash)
+        .header("Authorization", hmac::authorization(key, &to_sign))
+        .header("Content-Type", "application/json")
+        .body(body.to_vec())
 }
 
 pub async fn send(req: reqwest::RequestBuilder) -> (StatusCode, reqwest::header::HeaderMap, Value) {

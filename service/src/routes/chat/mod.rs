@@ -11,11 +11,11 @@ mod threads;
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::Query;
 use axum::http::{StatusCode, Uri};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::paging::{api_version, query, skip};
 use super::require_api_version;
 use crate::auth::Caller;
 use crate::chat::wire::{ChatError, ParticipantInput};
@@ -104,38 +104,9 @@ fn message_id(raw: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ChatStoreError::Refused(ChatRefusal::MessageNotFound).into())
 }
 
-/// The query parameters, percent-decoded.
-fn query(uri: &Uri) -> Result<HashMap<String, String>, ApiError> {
-    Query::<HashMap<String, String>>::try_from_uri(uri)
-        .map(|Query(q)| q)
-        .map_err(|_| ApiError::bad_request("The query string is malformed."))
-}
-
-/// `maxPageSize`: absent → the default, above the maximum → the maximum, below 1 → 400.
+/// `maxPageSize` with chat's default and maximum.
 fn page_size(q: &HashMap<String, String>) -> Result<u32, ApiError> {
-    match q.get("maxPageSize") {
-        None => Ok(DEFAULT_PAGE_SIZE),
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if n >= 1 => {
-                Ok(u32::try_from(n.min(i64::from(MAX_PAGE_SIZE))).unwrap_or(MAX_PAGE_SIZE))
-            }
-            _ => Err(ApiError::bad_request(format!(
-                "maxPageSize must be a positive integer, got '{v}'."
-            ))
-            .with_target("maxPageSize")),
-        },
-    }
-}
-
-/// `skip`: absent → 0.
-fn skip(q: &HashMap<String, String>) -> Result<u32, ApiError> {
-    match q.get("skip") {
-        None => Ok(0),
-        Some(v) => v.parse::<u32>().map_err(|_| {
-            ApiError::bad_request(format!("skip must be a non-negative integer, got '{v}'."))
-                .with_target("skip")
-        }),
-    }
+    super::paging::page_size(q, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 }
 
 /// An ISO-8601 time as Unix ms (a `+` that a query string turned into a space is accepted).
@@ -170,36 +141,20 @@ fn continuation<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// The `api-version` a next link carries (the request's own).
-/// A skip-paged list (participants, read receipts) from `limit + 1` fetched items: the
-/// first `limit` as the page, and a `nextLink` to `collection` at `skip + limit` when the
-/// extra item shows there is more.
+/// A skip-paged list of a thread's `collection` (participants, read receipts).
 fn skip_page<T, W: for<'a> From<&'a T>>(
-    mut items: Vec<T>,
+    items: Vec<T>,
     collection: &str,
     thread: &str,
     limit: u32,
     skip: u32,
     q: &HashMap<String, String>,
 ) -> crate::chat::wire::Page<W> {
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_link = more.then(|| {
-        format!(
-            "/chat/threads/{}/{collection}?maxPageSize={limit}&skip={}&api-version={}",
-            crate::chat::paging::encode_segment(thread),
-            skip.saturating_add(limit),
-            api_version(q)
-        )
-    });
-    crate::chat::wire::Page {
-        value: items.iter().map(W::from).collect(),
-        next_link,
-    }
-}
-
-fn api_version(q: &HashMap<String, String>) -> String {
-    q.get("api-version").cloned().unwrap_or_default()
+    let path = format!(
+        "/chat/threads/{}/{collection}",
+        crate::chat::paging::encode_segment(thread)
+    );
+    super::paging::skip_page(items, &path, limit, skip, q)
 }
 
 /// A fresh id shared by all events of one operation.
