@@ -8,11 +8,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::connection_string::{ConnectionString, Endpoint};
-use super::credential::Credential;
 use super::error::{AcsError, RestError};
-use super::hmac_signer::HmacSigner;
-use super::pipeline::{Call, ClientOptions, Pipeline, encode, path_query};
+use super::pipeline::{Call, Pipeline, access_key_constructors, encode, path_query};
 use super::retry::retry_after;
 
 /// The email api-version.
@@ -134,26 +131,14 @@ pub struct EmailClient {
     poll_interval: Duration,
 }
 
-impl EmailClient {
-    /// A client for the resource and key in `connection_string`.
-    pub fn from_connection_string(
-        connection_string: &str,
-        options: &ClientOptions,
-    ) -> Result<Self, RestError> {
-        let cs: ConnectionString = connection_string.parse()?;
-        Self::new(cs.endpoint, HmacSigner::new(&cs.access_key)?, options)
-    }
+access_key_constructors!(EmailClient);
 
-    /// A client for `endpoint` signing with `signer`.
-    pub fn new(
-        endpoint: Endpoint,
-        signer: HmacSigner,
-        options: &ClientOptions,
-    ) -> Result<Self, RestError> {
-        Ok(Self {
-            pipeline: Pipeline::new(endpoint, Credential::AccessKey(signer), options)?,
+impl EmailClient {
+    fn from_pipeline(pipeline: Pipeline) -> Self {
+        Self {
+            pipeline,
             poll_interval: DEFAULT_POLL_INTERVAL,
-        })
+        }
     }
 
     /// Sets the poll interval used when the service gives no `Retry-After`.

@@ -4,11 +4,8 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::connection_string::{ConnectionString, Endpoint};
-use super::credential::Credential;
 use super::error::RestError;
-use super::hmac_signer::HmacSigner;
-use super::pipeline::{Call, ClientOptions, Pipeline, encode, path_query};
+use super::pipeline::{Call, Pipeline, access_key_constructors, encode, path_query};
 
 /// The identity api-version.
 pub const API_VERSION: &str = "2023-10-01";
@@ -78,31 +75,26 @@ struct IssueTokenRequest<'a> {
     expires_in_minutes: Option<u32>,
 }
 
+/// `/identities/{user_id}{action}?api-version=…`.
+fn user_path(user_id: &str, action: &str) -> String {
+    path_query(
+        &format!("/identities/{}{action}", encode(user_id)),
+        API_VERSION,
+        &[],
+    )
+}
+
 /// Creates users, issues and revokes their tokens, deletes them.
 #[derive(Clone)]
 pub struct IdentityClient {
     pipeline: Pipeline,
 }
 
-impl IdentityClient {
-    /// A client for the resource and key in `connection_string`.
-    pub fn from_connection_string(
-        connection_string: &str,
-        options: &ClientOptions,
-    ) -> Result<Self, RestError> {
-        let cs: ConnectionString = connection_string.parse()?;
-        Self::new(cs.endpoint, HmacSigner::new(&cs.access_key)?, options)
-    }
+access_key_constructors!(IdentityClient);
 
-    /// A client for `endpoint` signing with `signer`.
-    pub fn new(
-        endpoint: Endpoint,
-        signer: HmacSigner,
-        options: &ClientOptions,
-    ) -> Result<Self, RestError> {
-        Ok(Self {
-            pipeline: Pipeline::new(endpoint, Credential::AccessKey(signer), options)?,
-        })
+impl IdentityClient {
+    fn from_pipeline(pipeline: Pipeline) -> Self {
+        Self { pipeline }
     }
 
     /// Creates a user; with `scopes`, also its first token (`expires_in_minutes` 60–1440,
@@ -134,11 +126,7 @@ impl IdentityClient {
         let call = Call::new(
             "identity: issue token",
             Method::POST,
-            path_query(
-                &format!("/identities/{}/:issueAccessToken", encode(user_id)),
-                API_VERSION,
-                &[],
-            ),
+            user_path(user_id, "/:issueAccessToken"),
         )
         .json(&IssueTokenRequest {
             scopes,
@@ -152,11 +140,7 @@ impl IdentityClient {
         let call = Call::new(
             "identity: revoke tokens",
             Method::POST,
-            path_query(
-                &format!("/identities/{}/:revokeAccessTokens", encode(user_id)),
-                API_VERSION,
-                &[],
-            ),
+            user_path(user_id, "/:revokeAccessTokens"),
         );
         self.pipeline.send(&call).await.map(drop)
     }
@@ -166,11 +150,7 @@ impl IdentityClient {
         let call = Call::new(
             "identity: delete user",
             Method::DELETE,
-            path_query(
-                &format!("/identities/{}", encode(user_id)),
-                API_VERSION,
-                &[],
-            ),
+            user_path(user_id, ""),
         );
         self.pipeline.send(&call).await.map(drop)
     }

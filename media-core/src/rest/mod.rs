@@ -28,7 +28,7 @@ pub mod sms;
 pub use chat::{ChatClient, ChatParticipant, ChatThreadClient, SendChatMessage};
 pub use chat_events::{ChatEvent, ChatEventStream};
 pub use connection_string::{ConnectionString, Endpoint};
-pub use credential::{Credential, TokenRefresher, UserTokenCredential};
+pub use credential::{Credential, DEFAULT_REFRESH_BEFORE, TokenRefresher, UserTokenCredential};
 pub use email::{EmailClient, EmailMessage, EmailSendPoller};
 pub use error::RestError;
 pub use hmac_signer::HmacSigner;

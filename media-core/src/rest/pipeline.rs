@@ -8,9 +8,10 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::connection_string::Endpoint;
+use super::connection_string::{ConnectionString, Endpoint};
 use super::credential::Credential;
 use super::error::RestError;
+use super::hmac_signer::HmacSigner;
 use super::retry::{RetryPolicy, is_retryable_failure, is_retryable_status, retry_after};
 
 /// Options shared by every client.
@@ -163,6 +164,16 @@ impl Pipeline {
         })
     }
 
+    /// A pipeline for the endpoint and access key of `connection_string`.
+    pub fn from_connection_string(
+        connection_string: &str,
+        options: &ClientOptions,
+    ) -> Result<Self, RestError> {
+        let cs: ConnectionString = connection_string.parse()?;
+        let signer = HmacSigner::new(&cs.access_key)?;
+        Self::new(cs.endpoint, Credential::AccessKey(signer), options)
+    }
+
     /// Sends `call`, retrying as the policy says; a success answer is returned unread.
     pub async fn execute(&self, call: &Call<'_>) -> Result<reqwest::Response, RestError> {
         let url = format!("{}{}", self.endpoint.base_url(), call.path_and_query);
@@ -308,6 +319,39 @@ impl Pipeline {
         Ok(format!("{path}?{}", pairs.join("&")))
     }
 }
+
+/// The two constructors of a client that signs with the access key (identity, SMS, email):
+/// `from_connection_string` and `new`. The client type provides `from_pipeline`.
+macro_rules! access_key_constructors {
+    ($client:ident) => {
+        impl $client {
+            /// A client for the resource and key in `connection_string`.
+            pub fn from_connection_string(
+                connection_string: &str,
+                options: &$crate::rest::ClientOptions,
+            ) -> Result<Self, $crate::rest::RestError> {
+                let pipeline = $crate::rest::pipeline::Pipeline::from_connection_string(
+                    connection_string,
+                    options,
+                )?;
+                Ok(Self::from_pipeline(pipeline))
+            }
+
+            /// A client for `endpoint` signing with `signer`.
+            pub fn new(
+                endpoint: $crate::rest::Endpoint,
+                signer: $crate::rest::HmacSigner,
+                options: &$crate::rest::ClientOptions,
+            ) -> Result<Self, $crate::rest::RestError> {
+                let credential = $crate::rest::Credential::AccessKey(signer);
+                let pipeline =
+                    $crate::rest::pipeline::Pipeline::new(endpoint, credential, options)?;
+                Ok(Self::from_pipeline(pipeline))
+            }
+        }
+    };
+}
+pub(crate) use access_key_constructors;
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, for path segments and
 /// query values (thread ids `19:…@thread.v2`, user ids `8:acs:…`, times with `:` and `+`).

@@ -4,10 +4,9 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::connection_string::{ConnectionString, Endpoint};
+use super::connection_string::Endpoint;
 use super::credential::{Credential, UserTokenCredential};
 use super::error::RestError;
-use super::hmac_signer::HmacSigner;
 use super::pipeline::{Call, ClientOptions, Pipeline, path_query};
 use crate::call::udp::IceServer;
 
@@ -88,12 +87,9 @@ impl RelayClient {
         connection_string: &str,
         options: &ClientOptions,
     ) -> Result<Self, RestError> {
-        let cs: ConnectionString = connection_string.parse()?;
-        Self::new(
-            cs.endpoint,
-            Credential::AccessKey(HmacSigner::new(&cs.access_key)?),
-            options,
-        )
+        Ok(Self {
+            pipeline: Pipeline::from_connection_string(connection_string, options)?,
+        })
     }
 
     /// A client for a user with a `voip` token.

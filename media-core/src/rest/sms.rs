@@ -6,11 +6,8 @@ use std::time::SystemTime;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::connection_string::{ConnectionString, Endpoint};
-use super::credential::Credential;
 use super::error::RestError;
-use super::hmac_signer::HmacSigner;
-use super::pipeline::{Call, ClientOptions, Pipeline, path_query};
+use super::pipeline::{Call, Pipeline, access_key_constructors, path_query};
 
 /// The SMS api-version.
 pub const API_VERSION: &str = "2021-03-07";
@@ -75,25 +72,11 @@ pub struct SmsClient {
     pipeline: Pipeline,
 }
 
-impl SmsClient {
-    /// A client for the resource and key in `connection_string`.
-    pub fn from_connection_string(
-        connection_string: &str,
-        options: &ClientOptions,
-    ) -> Result<Self, RestError> {
-        let cs: ConnectionString = connection_string.parse()?;
-        Self::new(cs.endpoint, HmacSigner::new(&cs.access_key)?, options)
-    }
+access_key_constructors!(SmsClient);
 
-    /// A client for `endpoint` signing with `signer`.
-    pub fn new(
-        endpoint: Endpoint,
-        signer: HmacSigner,
-        options: &ClientOptions,
-    ) -> Result<Self, RestError> {
-        Ok(Self {
-            pipeline: Pipeline::new(endpoint, Credential::AccessKey(signer), options)?,
-        })
+impl SmsClient {
+    fn from_pipeline(pipeline: Pipeline) -> Self {
+        Self { pipeline }
     }
 
     /// Sends `message` from `from` (one of the resource's numbers) to each of `to` (E.164);
