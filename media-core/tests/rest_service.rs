@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use futures_util::StreamExt;
+use media_core::call::udp::{Call, CallOptions};
 use media_core::rest::chat::ChatParticipant;
 use media_core::rest::email::{EmailAddress, EmailContent, EmailRecipients};
 use media_core::rest::{
@@ -176,6 +177,17 @@ async fn relay_configuration_becomes_ice_servers() {
             && !s.credential.is_empty()),
         "{servers:?}"
     );
+
+    // The list is what a call takes: a relay-only call on this runtime accepts it (it needs a
+    // TURN server among them) and starts.
+    let mut call_options = CallOptions::new(0x5eed, "rest-test");
+    call_options.bind = vec![std::net::IpAddr::from([127, 0, 0, 1])];
+    call_options.ice_servers = servers;
+    call_options.relay_only = true;
+    let (call, _audio) = Call::new(call_options)
+        .await
+        .expect("call with relay servers");
+    call.hang_up().await.expect("hang up");
 
     // A user with a voip token asks for its own credentials.
     let user = service
@@ -642,4 +654,44 @@ async fn throttling_is_retried_after_the_given_time() {
         (Some(429), Some("TooManyRequests"))
     );
     assert_eq!(count.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn transport_failures_name_the_call() {
+    let quick = ClientOptions {
+        retry: RetryPolicy {
+            max_retries: 1,
+            backoff_factor: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
+        ..ClientOptions::default()
+    };
+    // Nothing listens on a port just freed: connection refused, retried once, then an error.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let cs = format!("endpoint=http://127.0.0.1:{port}/;accesskey=AAAA");
+    let identity = IdentityClient::from_connection_string(&cs, &quick).expect("client");
+    let err = identity.create_user(None, None).await.expect_err("refused");
+    assert!(matches!(err, RestError::Transport { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("identity: create user: transport:"),
+        "{err}"
+    );
+
+    // The service's certificate is not trusted without its CA.
+    let service = Service::start(1).await;
+    let untrusting =
+        IdentityClient::from_connection_string(&service.running.connection_string, &quick)
+            .expect("client");
+    let err = untrusting
+        .create_user(None, None)
+        .await
+        .expect_err("untrusted certificate");
+    assert!(
+        matches!(err, RestError::Transport { .. }) && err.to_string().contains("certificate"),
+        "{err}"
+    );
 }

@@ -36,7 +36,7 @@ pub enum RestError {
         retry_after: Option<Duration>,
     },
     /// The request did not get an answer (connection refused, TLS, timeout, reset).
-    #[error("{what}: transport: {source}")]
+    #[error("{what}: transport: {}", chain(source))]
     Transport {
         /// The call that failed.
         what: String,
@@ -65,6 +65,19 @@ pub enum RestError {
         /// Error message from the operation's `error`, if any.
         message: String,
     },
+}
+
+/// An error with its causes, `a: b: c`: reqwest's own message alone ("error sending request")
+/// hides whether DNS, TCP, TLS or a timeout failed.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 impl RestError {
