@@ -39,6 +39,10 @@ impl Endpoint {
                 "endpoint {text:?} must be scheme://host[:port]/ with no path, query or user"
             )));
         }
+        // The Host header leaves out the scheme's default port, and the signature must cover
+        // the same `host` the server sees.
+        let default_port = if scheme == "https" { ":443" } else { ":80" };
+        let host = host.strip_suffix(default_port).unwrap_or(host);
         Ok(Self {
             scheme,
             host: host.to_owned(),
@@ -122,6 +126,10 @@ mod tests {
             .parse()
             .expect("valid");
         assert_eq!(plain.endpoint.scheme(), "http");
+        let default_port = Endpoint::parse("https://acs.example.test:443/").expect("valid");
+        assert_eq!(default_port.host(), "acs.example.test");
+        let bare = Endpoint::parse("[::1]:8443").expect("valid");
+        assert_eq!(bare.base_url(), "https://[::1]:8443");
     }
 
     #[test]
