@@ -15,6 +15,10 @@ use super::identifier::CommunicationIdentifier;
 
 const WHAT: &str = "chat: real-time notifications";
 
+/// The service writes a keep-alive comment every 15 s: three missed ones mean the connection
+/// is gone even if TCP has not noticed, and the stream ends with an error.
+const IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(45);
+
 /// The notifications of one connection; ends when the connection does.
 pub type ChatEventStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, RestError>> + Send>>;
 
@@ -303,7 +307,13 @@ pub(crate) fn event_stream(response: reqwest::Response) -> ChatEventStream {
                     let item = ChatEvent::parse(&event.name, &event.data);
                     return Some((item, Some(state)));
                 }
-                match state.response.chunk().await {
+                let Ok(chunk) = tokio::time::timeout(IDLE_LIMIT, state.response.chunk()).await
+                else {
+                    let detail =
+                        format!("nothing received for {IDLE_LIMIT:?}, not even a keep-alive");
+                    return Some((Err(RestError::protocol(WHAT, detail)), None));
+                };
+                match chunk {
                     Ok(Some(bytes)) => {
                         let events = state.parser.push(&bytes);
                         state.ready.extend(events);

@@ -185,6 +185,7 @@ impl Pipeline {
                 Ok(resp) => {
                     let status = resp.status();
                     let delay = retry_after(resp.headers(), SystemTime::now());
+                    // An unreadable error body still leaves the status to report.
                     let body = resp.bytes().await.unwrap_or_default();
                     let error = RestError::from_answer(call.what, status, &body, delay);
                     if retries >= self.retry.max_retries
