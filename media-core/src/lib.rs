@@ -19,6 +19,7 @@ pub mod call;
 pub mod codec;
 pub mod jitter;
 pub mod net;
+pub mod rest;
 pub mod rtp;
 pub mod srtp;
 
