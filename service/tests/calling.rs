@@ -53,14 +53,7 @@ async fn engines_call_answer_trickle_and_hang_up() {
 
     // The caller may trickle before the answer; the callee gets them in order.
     send_candidates(&svc, &a, &call, vec![candidate(1), candidate(2)]).await;
-    let (s, v) = svc
-        .as_engine(
-            &b,
-            Method::POST,
-            &format!("/calling/calls/{call}:answer"),
-            Some(json!({"answerSdp": ANSWER})),
-        )
-        .await;
+    let (s, v) = svc.answer_call(&b, &call, ANSWER).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(
         (v["state"].as_str(), v["answerSdp"].as_str()),
@@ -90,26 +83,15 @@ async fn engines_call_answer_trickle_and_hang_up() {
     );
 
     // Answering again is a conflict; the state is readable over REST.
-    let (s, v) = svc
-        .as_engine(
-            &b,
-            Method::POST,
-            &format!("/calling/calls/{call}:answer"),
-            Some(json!({"answerSdp": ANSWER})),
-        )
-        .await;
+    let (s, v) = svc.answer_call(&b, &call, ANSWER).await;
     assert_eq!((s, code(&v).as_str()), (StatusCode::CONFLICT, "Conflict"));
-    let (s, v) = svc
-        .as_engine(&a, Method::GET, &format!("/calling/calls/{call}"), None)
-        .await;
+    let (s, v) = svc.get_call(&a, &call).await;
     assert_eq!(
         (s, v["state"].as_str()),
         (StatusCode::OK, Some("connected"))
     );
 
-    let (s, v) = svc
-        .as_engine(&a, Method::DELETE, &format!("/calling/calls/{call}"), None)
-        .await;
+    let (s, v) = svc.hang_up(&a, &call).await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     for stream in [&mut sa, &mut sb] {
         let d = expect(stream, "callDisconnected").await;
@@ -120,18 +102,9 @@ async fn engines_call_answer_trickle_and_hang_up() {
         assert_eq!(d["endedBy"]["rawId"], a.id.as_str());
     }
     // After the hang-up: answering, hanging up, trickling are conflicts.
-    let (s, v) = svc
-        .as_engine(
-            &b,
-            Method::POST,
-            &format!("/calling/calls/{call}:answer"),
-            Some(json!({"answerSdp": ANSWER})),
-        )
-        .await;
+    let (s, v) = svc.answer_call(&b, &call, ANSWER).await;
     assert_eq!((s, code(&v).as_str()), (StatusCode::CONFLICT, "Conflict"));
-    let (s, _) = svc
-        .as_engine(&b, Method::DELETE, &format!("/calling/calls/{call}"), None)
-        .await;
+    let (s, _) = svc.hang_up(&b, &call).await;
     assert_eq!(s, StatusCode::CONFLICT);
     let (s, _) = svc
         .as_engine(
@@ -231,29 +204,13 @@ async fn reject_refusals_and_scopes() {
         );
     }
     // The caller cannot answer its own call.
-    let (s, _) = svc
-        .as_engine(
-            &a,
-            Method::POST,
-            &format!("/calling/calls/{call}:answer"),
-            Some(json!({"answerSdp": ANSWER})),
-        )
-        .await;
+    let (s, _) = svc.answer_call(&a, &call, ANSWER).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Unknown calls, and ids that cannot be one.
     for id in [uuid::Uuid::new_v4().to_string(), "nope".to_owned()] {
-        let (s, v) = svc
-            .as_engine(&a, Method::GET, &format!("/calling/calls/{id}"), None)
-            .await;
+        let (s, v) = svc.get_call(&a, &id).await;
         assert_eq!((s, code(&v).as_str()), (StatusCode::NOT_FOUND, "NotFound"));
-        let (s, _) = svc
-            .as_engine(
-                &a,
-                Method::POST,
-                &format!("/calling/calls/{id}:answer"),
-                Some(json!({"answerSdp": ANSWER})),
-            )
-            .await;
+        let (s, _) = svc.answer_call(&a, &id, ANSWER).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
     // Without voip (a chat token) or with the access key: 403.
@@ -305,14 +262,7 @@ async fn reject_refusals_and_scopes() {
         let d = expect(stream, "callDisconnected").await;
         assert_eq!(d["reason"]["code"], 486);
     }
-    let (s, v) = svc
-        .as_engine(
-            &b,
-            Method::POST,
-            &format!("/calling/calls/{call}:answer"),
-            Some(json!({"answerSdp": ANSWER})),
-        )
-        .await;
+    let (s, v) = svc.answer_call(&b, &call, ANSWER).await;
     assert_eq!((s, code(&v).as_str()), (StatusCode::CONFLICT, "Conflict"));
     let (s, v) = svc.as_engine(&a, Method::GET, "/calling/calls", None).await;
     assert_eq!(
@@ -443,9 +393,7 @@ async fn bad_input_stores_nothing() {
             "{path}: {v}"
         );
     }
-    let (s, v) = svc
-        .as_engine(&b, Method::GET, &format!("/calling/calls/{call}"), None)
-        .await;
+    let (s, v) = svc.get_call(&b, &call).await;
     assert_eq!(
         (s, v["state"].as_str()),
         (StatusCode::OK, Some("connecting"))
@@ -468,9 +416,7 @@ async fn a_reconnecting_engine_loses_nothing() {
     for n in 1..=3 {
         send_candidates(&svc, &a, &call, vec![candidate(n)]).await;
     }
-    let (s, _) = svc
-        .as_engine(&a, Method::DELETE, &format!("/calling/calls/{call}"), None)
-        .await;
+    let (s, _) = svc.hang_up(&a, &call).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 
     let mut sb = svc.follow(&b, Some(&seen)).await;
@@ -517,6 +463,16 @@ async fn a_reconnecting_engine_loses_nothing() {
     assert_eq!(v["value"][0]["id"], call2.as_str());
     assert_eq!(v["value"][0]["offerSdp"], OFFER);
     svc.service.shutdown().await;
+}
+
+/// The `incomingCallContext` of the newest `IncomingCall` in the outbox.
+fn last_incoming_context(svc: &TestService) -> String {
+    svc.outbox()
+        .into_iter()
+        .rev()
+        .find(|e| e.event_type.ends_with("IncomingCall"))
+        .and_then(|e| e.data["incomingCallContext"].as_str().map(str::to_owned))
+        .expect("context")
 }
 
 /// CloudEvents the receiver got (callbacks carry no `aeg-event-type`).
@@ -647,13 +603,7 @@ async fn call_automation_with_callbacks() {
     // A calls B; the app answers from the IncomingCall event's context, then terminates.
     let call = svc.place_call(&a, &b, OFFER).await;
     expect(&mut sb, "incomingCall").await;
-    let context = svc
-        .outbox()
-        .into_iter()
-        .rev()
-        .find(|e| e.event_type.ends_with("IncomingCall"))
-        .and_then(|e| e.data["incomingCallContext"].as_str().map(str::to_owned))
-        .expect("context");
+    let context = last_incoming_context(&svc);
     let (s, v) = svc
         .automation(
             Method::POST,
@@ -727,13 +677,7 @@ async fn call_automation_with_callbacks() {
 
     // The app rejects a third call; a user token may not use Call Automation.
     let call3 = svc.place_call(&a, &b, OFFER).await;
-    let context = svc
-        .outbox()
-        .into_iter()
-        .rev()
-        .find(|e| e.event_type.ends_with("IncomingCall"))
-        .and_then(|e| e.data["incomingCallContext"].as_str().map(str::to_owned))
-        .expect("context");
+    let context = last_incoming_context(&svc);
     let (s, _) = svc
         .automation(
             Method::POST,
@@ -742,9 +686,7 @@ async fn call_automation_with_callbacks() {
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, v) = svc
-        .as_engine(&a, Method::GET, &format!("/calling/calls/{call3}"), None)
-        .await;
+    let (s, v) = svc.get_call(&a, &call3).await;
     assert_eq!(
         (s, v["state"].as_str()),
         (StatusCode::OK, Some("disconnected"))

@@ -129,19 +129,14 @@ pub fn place(
         }),
         now_ms,
     );
+    // The call as `GET /calling/calls/{id}` shows it, with the fields every notification has.
+    let mut data = super::wire::call(&call);
+    data["callId"] = json!(call.id);
+    data["incomingCallContext"] = json!(incoming_call_context);
     let signal = Signal {
         user: call.callee.clone(),
         name: "incomingCall".into(),
-        data: json!({
-            "callId": call.id,
-            "serverCallId": call.server_call_id,
-            "correlationId": call.correlation_id,
-            "caller": identifier(&call.caller),
-            "callee": identifier(&call.callee),
-            "callerDisplayName": call.caller_display_name,
-            "offerSdp": call.offer_sdp,
-            "incomingCallContext": incoming_call_context,
-        }),
+        data,
     };
     let effects = Effects {
         outbox: vec![incoming],

@@ -91,6 +91,35 @@ impl TestService {
         v["id"].as_str().expect("call id").to_owned()
     }
 
+    /// `engine` answers `call` with the test answer SDP.
+    pub async fn answer_call(&self, engine: &Engine, call: &str, sdp: &str) -> (StatusCode, Value) {
+        let path = format!("/calling/calls/{call}:answer");
+        self.as_engine(
+            engine,
+            Method::POST,
+            &path,
+            Some(json!({ "answerSdp": sdp })),
+        )
+        .await
+    }
+
+    /// `GET /calling/calls/{call}` as `engine`.
+    pub async fn get_call(&self, engine: &Engine, call: &str) -> (StatusCode, Value) {
+        self.as_engine(engine, Method::GET, &format!("/calling/calls/{call}"), None)
+            .await
+    }
+
+    /// `DELETE /calling/calls/{call}` as `engine`.
+    pub async fn hang_up(&self, engine: &Engine, call: &str) -> (StatusCode, Value) {
+        self.as_engine(
+            engine,
+            Method::DELETE,
+            &format!("/calling/calls/{call}"),
+            None,
+        )
+        .await
+    }
+
     /// A Call Automation request signed with the access key.
     pub async fn automation(
         &self,

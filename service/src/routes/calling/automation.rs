@@ -11,19 +11,18 @@
 //!
 //! `:redirect`, `participants:add` and `participants:remove` answer 501.
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::Router;
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use bytes::Bytes;
 use serde_json::json;
 
 use super::{
-    action, apply, callee, create, display_name, leaving_reason, load, not_implemented,
-    reject_reason, require_state, server_app, unknown_call,
+    Req, action, apply, callee, create, display_name, leaving_reason, load, not_implemented,
+    reject_reason, require_state, unknown_call,
 };
-use crate::auth::Caller;
 use crate::calling::transitions::{self, EndReason, NewCall};
 use crate::calling::wire::{self, AnswerIncoming, CreateCall, RejectIncoming};
 use crate::calling::{app_id, context, state};
@@ -83,13 +82,9 @@ fn app_callback(call: &CallRecord) -> Option<&str> {
         .or(call.caller_callback.as_deref())
 }
 
-async fn create_call(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn create_call(r: Req, body: Bytes) -> Result<Response, ApiError> {
+    r.server_app()?;
+    let state = r.state;
     let req: CreateCall = parse_json(&body)?;
     let callback = callback_uri(req.callback_uri)?;
     let name = display_name(req.source_display_name, "sourceDisplayName")?;
@@ -119,13 +114,9 @@ async fn create_call(
     ))
 }
 
-async fn answer(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn answer(r: Req, body: Bytes) -> Result<Response, ApiError> {
+    r.server_app()?;
+    let state = r.state;
     let req: AnswerIncoming = parse_json(&body)?;
     let callback = callback_uri(req.callback_uri)?;
     let call = from_context(&state, req.incoming_call_context.as_deref()).await?;
@@ -139,13 +130,9 @@ async fn answer(
     ))
 }
 
-async fn reject(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn reject(r: Req, body: Bytes) -> Result<Response, ApiError> {
+    r.server_app()?;
+    let state = r.state;
     let req: RejectIncoming = parse_json(&body)?;
     let reason = reject_reason(req.call_reject_reason.as_deref(), "callRejectReason")?;
     let call = from_context(&state, req.incoming_call_context.as_deref()).await?;
@@ -155,31 +142,21 @@ async fn reject(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn redirect(
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn redirect(r: Req) -> Result<Response, ApiError> {
+    r.server_app()?;
     Err(not_implemented("Redirecting a call"))
 }
 
-async fn change_participants(
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn change_participants(r: Req) -> Result<Response, ApiError> {
+    r.server_app()?;
     Err(not_implemented(
         "Adding or removing participants (calls are two-party)",
     ))
 }
 
-async fn read(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn read(r: Req, Path(id): Path<String>) -> Result<Response, ApiError> {
+    r.server_app()?;
+    let state = r.state;
     let call = load(&state, &id).await?;
     Ok(json(
         StatusCode::OK,
@@ -187,13 +164,9 @@ async fn read(
     ))
 }
 
-async fn participants(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn participants(r: Req, Path(id): Path<String>) -> Result<Response, ApiError> {
+    r.server_app()?;
+    let state = r.state;
     let call = load(&state, &id).await?;
     Ok(json(
         StatusCode::OK,
@@ -216,24 +189,16 @@ async fn end(state: &SharedState, id: &str, terminate: bool) -> Result<Response,
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn hang_up(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn hang_up(r: Req, Path(id): Path<String>) -> Result<Response, ApiError> {
+    r.server_app()?;
+    let state = r.state;
     end(&state, &id, false).await
 }
 
 /// `POST /calling/callConnections/{id}:terminate`.
-async fn terminate(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(raw): Path<String>,
-) -> Result<Response, ApiError> {
-    server_app(&caller, &uri)?;
+async fn terminate(r: Req, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    r.server_app()?;
+    let state = r.state;
     match action(&raw) {
         (id, Some("terminate")) => end(&state, id, true).await,
         _ => Err(unknown_call()),

@@ -11,19 +11,18 @@
 //! | candidates | `POST /calling/calls/{id}/candidates {"candidates":[…]}` | 204 |
 //! | hang up | `DELETE /calling/calls/{id}` | 204 |
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::Router;
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use bytes::Bytes;
 use serde_json::json;
 
 use super::{
-    action, apply, callee, create, display_name, leaving_reason, load, reject_reason,
-    require_state, sdp, voip_user,
+    Req, action, apply, callee, create, display_name, leaving_reason, load, reject_reason,
+    require_state, sdp,
 };
-use crate::auth::Caller;
 use crate::calling::transitions::{self, NewCall};
 use crate::calling::wire::{self, AnswerCall, PlaceCall, RejectCall, SendCandidates};
 use crate::calling::{MAX_CANDIDATE_BYTES, MAX_CANDIDATES, context, state};
@@ -51,9 +50,16 @@ async fn party_call(state: &SharedState, id: &str, user: &str) -> Result<CallRec
     Ok(call)
 }
 
-fn only_callee(call: &CallRecord, user: &str, what: &str) -> Result<(), ApiError> {
+/// The call `id` if `user` is its callee (who alone answers or rejects).
+async fn callee_call(
+    state: &SharedState,
+    id: &str,
+    user: &str,
+    what: &str,
+) -> Result<CallRecord, ApiError> {
+    let call = party_call(state, id, user).await?;
     if call.callee == user {
-        Ok(())
+        Ok(call)
     } else {
         Err(ApiError::forbidden(format!(
             "Only the callee may {what} the call."
@@ -61,13 +67,9 @@ fn only_callee(call: &CallRecord, user: &str, what: &str) -> Result<(), ApiError
     }
 }
 
-async fn place(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+async fn place(r: Req, body: Bytes) -> Result<Response, ApiError> {
+    let user = r.voip_user()?;
+    let state = r.state;
     let req: PlaceCall = parse_json(&body)?;
     let offer = sdp(req.offer_sdp, "offerSdp")?;
     let name = display_name(req.caller_display_name, "callerDisplayName")?;
@@ -90,44 +92,32 @@ async fn place(
     Ok(json(StatusCode::CREATED, &wire::call(&call)))
 }
 
-async fn list(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+async fn list(r: Req) -> Result<Response, ApiError> {
+    let user = r.voip_user()?;
+    let state = r.state;
     let calls = state.storage.active_calls(&user).await?;
     let value: Vec<_> = calls.iter().map(wire::call).collect();
     Ok(json(StatusCode::OK, &json!({ "value": value })))
 }
 
-async fn read(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+async fn read(r: Req, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let user = r.voip_user()?;
+    let state = r.state;
     let call = party_call(&state, &id, &user).await?;
     Ok(json(StatusCode::OK, &wire::call(&call)))
 }
 
 /// `POST /calling/calls/{id}:answer` and `:reject`.
-async fn act(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(raw): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+async fn act(r: Req, Path(raw): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+    let user = r.voip_user()?;
+    let state = r.state;
     let (id, action) = action(&raw);
     match action {
         Some("answer") => answer(&state, id, &user, &body).await,
         Some("reject") => reject(&state, id, &user, &body).await,
         _ => Err(ApiError::not_found(format!(
             "No resource at {}.",
-            uri.path()
+            r.uri.path()
         ))),
     }
 }
@@ -138,8 +128,7 @@ async fn answer(
     user: &str,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let call = party_call(state, id, user).await?;
-    only_callee(&call, user, "answer")?;
+    let call = callee_call(state, id, user, "answer").await?;
     let req: AnswerCall = parse_json(body)?;
     // A server app's call carries no offer, so there is nothing to answer with an SDP.
     let answer_sdp = match (&call.offer_sdp, req.answer_sdp) {
@@ -158,8 +147,7 @@ async fn reject(
     user: &str,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let call = party_call(state, id, user).await?;
-    only_callee(&call, user, "reject")?;
+    let call = callee_call(state, id, user, "reject").await?;
     let req: RejectCall = parse_json(body)?;
     let reason = reject_reason(req.reason.as_deref(), "reason")?;
     require_state(&call, &[state::CONNECTING], "rejected")?;
@@ -169,13 +157,12 @@ async fn reject(
 }
 
 async fn send_candidates(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
+    r: Req,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+    let user = r.voip_user()?;
+    let state = r.state;
     let call = party_call(&state, &id, &user).await?;
     let req: SendCandidates = parse_json(&body)?;
     let bad = |m: String| ApiError::bad_request(m).with_target("candidates");
@@ -219,13 +206,9 @@ async fn send_candidates(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn hang_up(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+async fn hang_up(r: Req, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let user = r.voip_user()?;
+    let state = r.state;
     let call = party_call(&state, &id, &user).await?;
     require_state(&call, state::ACTIVE, "hung up")?;
     let step = transitions::end(&call, &user, leaving_reason(&call, &user), clock::now_ms());

@@ -9,6 +9,8 @@ mod engine;
 mod stream;
 
 use axum::Router;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 
 use super::require_api_version;
@@ -27,7 +29,48 @@ pub(super) fn routes() -> Router<SharedState> {
         .merge(stream::routes())
 }
 
-/// The calling user's raw id: a user token with `voip` and a supported api-version.
+/// What every calling handler starts from: the state, the authenticated caller and the URI.
+struct Req {
+    state: SharedState,
+    caller: Caller,
+    uri: Uri,
+}
+
+impl FromRequestParts<SharedState> for Req {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, ApiError> {
+        // The authentication middleware put the caller there; without it the route is not served.
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(ApiError::denied)?;
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+        Ok(Self {
+            state: state.clone(),
+            caller,
+            uri,
+        })
+    }
+}
+
+impl Req {
+    /// The calling user's raw id: a user token with `voip` and a supported api-version.
+    fn voip_user(&self) -> Result<String, ApiError> {
+        voip_user(&self.caller, &self.uri)
+    }
+
+    /// A server app (access key) and a supported api-version.
+    fn server_app(&self) -> Result<(), ApiError> {
+        self.caller.require_access_key()?;
+        require_api_version(&self.uri, API_VERSIONS)
+    }
+}
+
 fn voip_user(caller: &Caller, uri: &Uri) -> Result<String, ApiError> {
     let user = match caller {
         Caller::User(claims) if VOIP_SCOPES.iter().any(|s| claims.has_scope(s)) => claims.user_id(),
@@ -45,12 +88,6 @@ fn voip_user(caller: &Caller, uri: &Uri) -> Result<String, ApiError> {
     };
     require_api_version(uri, API_VERSIONS)?;
     Ok(user)
-}
-
-/// A server app: the access key (or a service principal) and a supported api-version.
-fn server_app(caller: &Caller, uri: &Uri) -> Result<(), ApiError> {
-    caller.require_access_key()?;
-    require_api_version(uri, API_VERSIONS)
 }
 
 fn unknown_call() -> ApiError {

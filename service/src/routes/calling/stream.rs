@@ -11,17 +11,16 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{OriginalUri, Path, State};
+use axum::Router;
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Extension, Router};
 use futures_util::stream;
 use serde_json::json;
 
-use super::voip_user;
-use crate::auth::Caller;
+use super::Req;
 use crate::calling::API_VERSIONS;
 use crate::calling::transitions::identifier;
 use crate::clock;
@@ -61,12 +60,9 @@ async fn own_registration(state: &SharedState, id: &str, user: &str) -> Result<(
     }
 }
 
-async fn register(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+async fn register(r: Req) -> Result<Response, ApiError> {
+    let user = r.voip_user()?;
+    let state = r.state;
     let id = uuid::Uuid::new_v4().to_string();
     state
         .storage
@@ -80,13 +76,9 @@ async fn register(
     Ok(json(StatusCode::CREATED, &body))
 }
 
-async fn unregister(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+async fn unregister(r: Req, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let user = r.voip_user()?;
+    let state = r.state;
     own_registration(&state, &id, &user).await?;
     state.storage.delete_registration(&id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -108,14 +100,9 @@ fn last_event_id(headers: &HeaderMap) -> Result<i64, ApiError> {
     }
 }
 
-async fn events(
-    State(state): State<SharedState>,
-    Extension(caller): Extension<Caller>,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let user = voip_user(&caller, &uri)?;
+async fn events(r: Req, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let user = r.voip_user()?;
+    let state = r.state;
     own_registration(&state, &id, &user).await?;
     let last = last_event_id(&headers)?;
     if last > 0 {
