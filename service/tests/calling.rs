@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -719,6 +720,68 @@ async fn call_automation_with_callbacks() {
         (s, code(&v).as_str()),
         (StatusCode::BAD_REQUEST, "BadRequest")
     );
+    hook.stop().await;
+    svc.service.shutdown().await;
+}
+
+#[tokio::test]
+async fn callbacks_are_retried_until_acknowledged_and_registrations_end() {
+    let svc = TestService::start_with(|c| c.events.retry_base_ms = 100).await;
+    let hook = Receiver::start().await;
+    hook.state.status.store(500, Ordering::SeqCst);
+    let b = svc.engine().await;
+    let (s, v) = svc
+        .automation(
+            Method::POST,
+            "/calling/callConnections",
+            Some(json!({"targets": [target(&b.id)], "callbackUri": hook.url()})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let cc = v["callConnectionId"].as_str().expect("id").to_owned();
+    let (s, _) = svc.answer_call(&b, &cc, ANSWER).await;
+    assert_eq!(s, StatusCode::OK);
+    hook.state
+        .wait_until(Duration::from_secs(10), "refused callbacks", |st| {
+            st.requests_of("REFUSED", None).len() >= 2
+        })
+        .await;
+    assert!(callbacks(&hook).is_empty());
+    hook.state.status.store(200, Ordering::SeqCst);
+    let got = wait_callbacks(&hook, 2).await;
+    let types: Vec<&str> = got.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        types[..2],
+        [
+            "Microsoft.Communication.CallConnected",
+            "Microsoft.Communication.ParticipantsUpdated"
+        ],
+        "in order, after the retries"
+    );
+    let refused = hook.state.requests_of("REFUSED", None);
+    assert_eq!(
+        refused[0].body[0]["id"], got[0]["id"],
+        "the same event again"
+    );
+    // The queue row goes once the acknowledgement is recorded, just after the receiver saw it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while svc.count("call_callbacks") > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "callbacks left queued"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Deleting a registration ends its stream and drops its buffer.
+    let mut stream = svc.follow(&b, None).await;
+    expect(&mut stream, "incomingCall").await;
+    let path = format!("/calling/registrations/{}", b.registration);
+    let (s, _) = svc.as_engine(&b, Method::DELETE, &path, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    while stream.next().await.is_some() {}
+    let (s, _) = svc.as_engine(&b, Method::DELETE, &path, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     hook.stop().await;
     svc.service.shutdown().await;
 }

@@ -81,6 +81,8 @@ async fn unregister(r: Req, Path(id): Path<String>) -> Result<Response, ApiError
     let state = r.state;
     own_registration(&state, &id, &user).await?;
     state.storage.delete_registration(&id).await?;
+    // Its open streams look again and end.
+    state.calling.hub.wake([user.as_str()]);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -168,6 +170,20 @@ impl Follow {
             match read {
                 Ok(list) if !list.is_empty() => self.buffered.extend(list),
                 Ok(_) => {
+                    // Nothing new: a deleted registration ends its streams.
+                    match self
+                        .state
+                        .storage
+                        .registration_user(&self.registration)
+                        .await
+                    {
+                        Ok(Some(_)) => {}
+                        Ok(None) => return None,
+                        Err(e) => {
+                            tracing::error!("call notifications: {e}");
+                            return None;
+                        }
+                    }
                     let _ = tokio::time::timeout(POLL, woken).await;
                 }
                 Err(e) => {
