@@ -1,5 +1,6 @@
 //! [`CallStore`] on SQLite (portable SQL: sequence numbers are kept in rows and moved inside
-//! the transaction, no autoincrement).
+//! the transaction, no autoincrement). Registrations go with their user, buffers with their
+//! registration (foreign keys with `ON DELETE CASCADE`).
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -36,13 +37,13 @@ CREATE INDEX IF NOT EXISTS calls_by_caller ON calls (caller, state);
 CREATE INDEX IF NOT EXISTS calls_by_callee ON calls (callee, state);
 CREATE TABLE IF NOT EXISTS call_registrations (
     id         VARCHAR(64) PRIMARY KEY,
-    user_id    VARCHAR(128) NOT NULL,
+    user_id    VARCHAR(128) NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     next_seq   BIGINT NOT NULL,
     created_ms BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS call_registrations_by_user ON call_registrations (user_id);
 CREATE TABLE IF NOT EXISTS call_signals (
-    registration VARCHAR(64) NOT NULL,
+    registration VARCHAR(64) NOT NULL REFERENCES call_registrations (id) ON DELETE CASCADE,
     seq          BIGINT NOT NULL,
     name         VARCHAR(64) NOT NULL,
     data         TEXT NOT NULL,
@@ -305,13 +306,8 @@ impl CallStore for SqliteStorage {
     async fn delete_registration(&self, id: &str) -> Result<bool, StorageError> {
         let id = id.to_owned();
         self.with(move |conn| {
-            let tx = conn.transaction()?;
-            tx.execute(
-                "DELETE FROM call_signals WHERE registration = ?1",
-                params![id],
-            )?;
-            let n = tx.execute("DELETE FROM call_registrations WHERE id = ?1", params![id])?;
-            tx.commit()?;
+            // Its buffer goes with it (ON DELETE CASCADE).
+            let n = conn.execute("DELETE FROM call_registrations WHERE id = ?1", params![id])?;
             Ok(n > 0)
         })
         .await
@@ -401,5 +397,142 @@ impl CallStore for SqliteStorage {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{Storage, UserRecord};
+
+    fn call(id: &str, state: &str) -> CallRecord {
+        CallRecord {
+            id: id.into(),
+            server_call_id: "s".into(),
+            correlation_id: "c".into(),
+            caller: "8:acs:a".into(),
+            callee: "8:acs:b".into(),
+            caller_display_name: None,
+            state: state.into(),
+            offer_sdp: Some("v=0".into()),
+            answer_sdp: None,
+            answered_by: None,
+            caller_callback: None,
+            callee_callback: None,
+            operation_context: None,
+            created_ms: 1,
+            connected_ms: None,
+            ended_ms: None,
+            ended_by: None,
+            end_code: None,
+        }
+    }
+
+    fn signal(user: &str, name: &str) -> Signal {
+        Signal {
+            user: user.into(),
+            name: name.into(),
+            data: serde_json::json!({}),
+        }
+    }
+
+    #[tokio::test]
+    async fn numbering_compare_and_set_callbacks_and_cascades() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = SqliteStorage::open(&dir.path().join("t.db")).expect("open");
+        for id in ["8:acs:a", "8:acs:b"] {
+            let user = UserRecord {
+                id: id.into(),
+                created_ms: 0,
+                tokens_revoked_ms: None,
+            };
+            s.create_user(&user).await.expect("user");
+        }
+        s.create_registration("rb1", "8:acs:b", 0)
+            .await
+            .expect("reg");
+        s.create_registration("rb2", "8:acs:b", 0)
+            .await
+            .expect("reg");
+        let effects = Effects {
+            signals: vec![signal("8:acs:b", "incomingCall")],
+            ..Effects::default()
+        };
+        s.create_call(&call("k", "connecting"), &effects)
+            .await
+            .expect("create");
+
+        // Each registration numbers its own buffer from 1.
+        let relayed = [signal("8:acs:b", "x"), signal("8:acs:b", "y")];
+        assert!(
+            s.relay_signals("k", &["connecting"], &relayed)
+                .await
+                .expect("relay")
+        );
+        let names =
+            |v: Vec<StoredSignal>| v.into_iter().map(|x| (x.seq, x.name)).collect::<Vec<_>>();
+        let all = vec![
+            (1, "incomingCall".to_owned()),
+            (2, "x".into()),
+            (3, "y".into()),
+        ];
+        assert_eq!(
+            names(s.signals_after("rb1", 0, 10).await.expect("read")),
+            all
+        );
+        assert_eq!(
+            names(s.signals_after("rb2", 1, 1).await.expect("read")),
+            all[1..2]
+        );
+        s.acknowledge_signals("rb1", 2).await.expect("ack");
+        assert_eq!(
+            names(s.signals_after("rb1", 0, 10).await.expect("read")),
+            all[2..]
+        );
+
+        // Compare-and-set: the second change from the same state loses, writing nothing.
+        let cb = Callback {
+            url: "http://127.0.0.1:9/hook".into(),
+            event: OutboxEvent::new("T", "calling/callConnections/k", serde_json::json!({}), 5),
+        };
+        let effects = Effects {
+            callbacks: vec![cb.clone(), cb],
+            ..Effects::default()
+        };
+        let connected = call("k", "connected");
+        assert!(
+            s.update_call(&connected, "connecting", &effects)
+                .await
+                .expect("cas")
+        );
+        assert!(
+            !s.update_call(&connected, "connecting", &effects)
+                .await
+                .expect("cas")
+        );
+        assert!(
+            !s.relay_signals("k", &["ended"], &relayed)
+                .await
+                .expect("relay")
+        );
+        let queue = s.pending_callbacks(10).await.expect("queue");
+        assert_eq!(queue.iter().map(|p| p.seq).collect::<Vec<_>>(), [1, 2]);
+        s.retry_callback(1, 99).await.expect("retry");
+        s.remove_callback(2).await.expect("remove");
+        let queue = s.pending_callbacks(10).await.expect("queue");
+        assert_eq!(
+            (queue.len(), queue[0].attempts, queue[0].next_attempt_ms),
+            (1, 1, 99)
+        );
+
+        // A deleted user takes its registrations and their buffers along.
+        assert!(s.delete_user("8:acs:b").await.expect("delete"));
+        assert_eq!(s.registration_user("rb2").await.expect("reg"), None);
+        assert!(
+            s.signals_after("rb2", 0, 10)
+                .await
+                .expect("read")
+                .is_empty()
+        );
     }
 }
