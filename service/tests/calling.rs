@@ -569,6 +569,28 @@ async fn call_automation_with_callbacks() {
         (s, v["callConnectionState"].as_str()),
         (StatusCode::OK, Some("connected"))
     );
+    assert_eq!(
+        v["answeredBy"],
+        json!({ "id": b.id }),
+        "the SDK's CommunicationUserIdentifierModel"
+    );
+    let one = format!(
+        "/calling/callConnections/{cc}/participants/{}",
+        b.id.replace(':', "%3A")
+    );
+    let (s, v) = svc.automation(Method::GET, &one, None).await;
+    assert_eq!(
+        (s, v["identifier"]["rawId"].as_str()),
+        (StatusCode::OK, Some(b.id.as_str()))
+    );
+    let (s, _) = svc
+        .automation(
+            Method::GET,
+            &format!("/calling/callConnections/{cc}/participants/8%3Aacs%3Ax"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, v) = svc
         .automation(
             Method::GET,

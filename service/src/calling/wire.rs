@@ -122,6 +122,7 @@ pub fn connection_properties(c: &CallRecord, callback: Option<&str>) -> Value {
         "source": identifier(&c.caller),
         "sourceDisplayName": c.caller_display_name,
         "correlationId": c.correlation_id,
-        "answeredBy": c.answered_by.as_deref().map(identifier),
+        // The SDK's model here is `CommunicationUserIdentifierModel` (`{"id"}`), not the full one.
+        "answeredBy": c.answered_by.as_deref().map(|id| json!({ "id": id })),
     })
 }

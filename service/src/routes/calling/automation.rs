@@ -7,7 +7,7 @@
 //! | create call | `POST /calling/callConnections {"targets":[one user],"callbackUri","sourceDisplayName"?,"operationContext"?}` | 201 properties |
 //! | answer / reject | `POST /calling/callConnections:answer {"incomingCallContext","callbackUri"}` · `:reject {"incomingCallContext","callRejectReason"?}` | 200 properties · 204 |
 //! | get / hang up / terminate | `GET` · `DELETE /calling/callConnections/{id}` · `POST …/{id}:terminate` | 200 · 204 · 204 |
-//! | participants | `GET …/{id}/participants` | 200 `{"value":[…]}` |
+//! | participants | `GET …/{id}/participants` · `GET …/{id}/participants/{participantRawId}` | 200 `{"value":[…]}` · 200 participant |
 //!
 //! `:redirect`, `participants:add` and `participants:remove` answer 501.
 
@@ -45,6 +45,10 @@ pub(super) fn routes() -> Router<SharedState> {
         .route(
             "/calling/callConnections/{id}/participants",
             get(participants),
+        )
+        .route(
+            "/calling/callConnections/{id}/participants/{raw_id}",
+            get(participant),
         )
         .route(
             "/calling/callConnections/{id}/participants:add",
@@ -172,6 +176,27 @@ async fn participants(r: Req, Path(id): Path<String>) -> Result<Response, ApiErr
         StatusCode::OK,
         &json!({ "value": transitions::participants(&call) }),
     ))
+}
+
+/// `GET …/{id}/participants/{participantRawId}`: one of [`participants`]'s entries, or 404.
+async fn participant(
+    r: Req,
+    Path((id, raw_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    r.server_app()?;
+    let call = load(&r.state, &id).await?;
+    let all = transitions::participants(&call);
+    let found = all
+        .as_array()
+        .and_then(|list| {
+            list.iter()
+                .find(|p| p["identifier"]["rawId"] == raw_id.as_str())
+        })
+        .ok_or_else(|| {
+            ApiError::not_found("The participant is not in the call.")
+                .with_target("participantRawId")
+        })?;
+    Ok(json(StatusCode::OK, found))
 }
 
 /// Ends the call for the app: hang up (`DELETE`) or terminate; two-party calls end either way.
