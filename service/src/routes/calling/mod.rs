@@ -61,7 +61,24 @@ impl FromRequestParts<SharedState> for Req {
 impl Req {
     /// The calling user's raw id: a user token with `voip` and a supported api-version.
     fn voip_user(&self) -> Result<String, ApiError> {
-        voip_user(&self.caller, &self.uri)
+        let user = match &self.caller {
+            Caller::User(claims) if VOIP_SCOPES.iter().any(|s| claims.has_scope(s)) => {
+                claims.user_id()
+            }
+            Caller::User(_) => {
+                return Err(ApiError::forbidden(
+                    "The access token lacks the scope this operation needs (voip).",
+                ));
+            }
+            Caller::AccessKey | Caller::ServicePrincipal => {
+                return Err(ApiError::forbidden(
+                    "Engine signaling is called with a user access token (scope voip); server \
+                     apps use /calling/callConnections.",
+                ));
+            }
+        };
+        require_api_version(&self.uri, API_VERSIONS)?;
+        Ok(user)
     }
 
     /// A server app (access key) and a supported api-version.
@@ -69,25 +86,6 @@ impl Req {
         self.caller.require_access_key()?;
         require_api_version(&self.uri, API_VERSIONS)
     }
-}
-
-fn voip_user(caller: &Caller, uri: &Uri) -> Result<String, ApiError> {
-    let user = match caller {
-        Caller::User(claims) if VOIP_SCOPES.iter().any(|s| claims.has_scope(s)) => claims.user_id(),
-        Caller::User(_) => {
-            return Err(ApiError::forbidden(
-                "The access token lacks the scope this operation needs (voip).",
-            ));
-        }
-        Caller::AccessKey | Caller::ServicePrincipal => {
-            return Err(ApiError::forbidden(
-                "Engine signaling is called with a user access token (scope voip); server apps \
-                 use /calling/callConnections.",
-            ));
-        }
-    };
-    require_api_version(uri, API_VERSIONS)?;
-    Ok(user)
 }
 
 fn unknown_call() -> ApiError {
