@@ -180,8 +180,9 @@ pub fn answer(
         "callConnected",
         json!({ "answeredBy": identifier(answered_by) }),
     );
-    let mut callbacks = callbacks(&c, "CallConnected", json!({}), now_ms);
-    callbacks.extend(self::callbacks(
+    // Per app: CallConnected, then the participants.
+    let mut posts = callbacks(&c, "CallConnected", json!({}), now_ms);
+    posts.extend(callbacks(
         &c,
         "ParticipantsUpdated",
         json!({ "sequenceNumber": 1, "participants": participants(&c) }),
@@ -194,7 +195,7 @@ pub fn answer(
         Effects {
             outbox: vec![started],
             signals,
-            callbacks,
+            callbacks: posts,
         },
     )
 }
@@ -234,13 +235,13 @@ pub fn end(
         json!({ "endedBy": identifier(ended_by), "reason": reason_json }),
     );
     let result = json!({ "resultInformation": reason_json });
-    let callbacks = callbacks(&c, "CallDisconnected", result, now_ms);
+    let posts = callbacks(&c, "CallDisconnected", result, now_ms);
     (
         c,
         Effects {
             outbox,
             signals,
-            callbacks,
+            callbacks: posts,
         },
     )
 }
@@ -341,4 +342,67 @@ fn callbacks(c: &CallRecord, name: &str, extra: Value, now_ms: i64) -> Vec<Callb
 /// The time a call record shows, ISO 8601 with milliseconds.
 pub fn iso(ms: Option<i64>) -> Value {
     json!(ms.map(clock::iso8601_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placed(callback: Option<&str>) -> CallRecord {
+        let new = NewCall {
+            caller: "8:acs:a".into(),
+            callee: "8:acs:b".into(),
+            caller_display_name: None,
+            offer_sdp: Some("v=0".into()),
+            caller_callback: callback.map(str::to_owned),
+            operation_context: None,
+        };
+        let (call, effects) = place(new, "k".into(), "ctx", 1_000);
+        assert_eq!(effects.signals[0].user, "8:acs:b");
+        assert_eq!(effects.outbox[0].data["incomingCallContext"], "ctx");
+        call
+    }
+
+    #[test]
+    fn what_each_step_writes() {
+        let call = placed(Some("http://127.0.0.1:9/cb"));
+        let (connected, effects) = answer(&call, "8:acs:b", Some("v=0".into()), None, 2_000);
+        assert_eq!(connected.state, state::CONNECTED);
+        let names: Vec<_> = effects
+            .signals
+            .iter()
+            .map(|s| (s.user.as_str(), s.name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("8:acs:a", "callAnswered"),
+                ("8:acs:a", "callConnected"),
+                ("8:acs:b", "callConnected")
+            ]
+        );
+        let types: Vec<_> = effects
+            .callbacks
+            .iter()
+            .map(|c| c.event.event_type.as_str())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "Microsoft.Communication.CallConnected",
+                "Microsoft.Communication.ParticipantsUpdated"
+            ]
+        );
+        let (ended, effects) = end(&connected, "8:acs:a", EndReason::HungUp, 4_500);
+        assert_eq!(
+            (ended.state.as_str(), ended.end_code),
+            (state::DISCONNECTED, Some(200))
+        );
+        assert_eq!(effects.outbox[0].data["callDurationInSeconds"], 2.5);
+
+        // Declined before an answer: never started, so no CallEnded.
+        let (_, effects) = end(&placed(None), "8:acs:b", EndReason::Declined, 1_500);
+        assert!(effects.outbox.is_empty() && effects.callbacks.is_empty());
+        assert_eq!(effects.signals[0].data["reason"]["code"], 603);
+    }
 }
