@@ -5,7 +5,8 @@
 #   apt:  python3-venv, coturn                (installed as root or via sudo when missing)
 #   pip:  azure-communication-identity 1.5.0, azure-communication-networktraversal 1.1.0b2,
 #         azure-communication-chat 1.3.0, azure-communication-sms 1.1.0,
-#         azure-communication-email 1.1.0, azure-eventgrid 4.22.1, aiosmtpd (the SMTP sink) in .venv-sdk
+#         azure-communication-email 1.1.0, azure-eventgrid 4.22.1, azure-communication-callautomation
+#         1.6.0, aiosmtpd (the SMTP sink) in .venv-sdk
 #
 # A service-principal TokenCredential (HS256 under a configured issuer key) is checked too.
 #
@@ -19,7 +20,9 @@
 # service/sdk-tests/email_sdk_test.py (EmailClient.begin_send into a real aiosmtpd sink the script
 # starts, service/sdk-tests/smtp_sink.py; then, with the sink stopped, a send that must end
 # Failed) and service/sdk-tests/events_sdk_test.py (webhook subscriptions over the admin routes,
-# both handshakes, chat and SMS events parsed with azure-eventgrid's EventGridEvent/CloudEvent).
+# both handshakes, chat and SMS events parsed with azure-eventgrid's EventGridEvent/CloudEvent)
+# and service/sdk-tests/calling_sdk_test.py (CallAutomationClient with a MediaCore engine as the
+# callee, callbacks at a local receiver).
 # Every piece is required:
 # a missing one is an error, never a skip.
 set -euo pipefail
@@ -28,7 +31,7 @@ ROOT=$PWD
 VENV="$ROOT/.venv-sdk"
 PIP_PACKAGES=(azure-communication-identity==1.5.0 azure-communication-networktraversal==1.1.0b2
   azure-communication-chat==1.3.0 azure-communication-sms==1.1.0 azure-communication-email==1.1.0
-  azure-eventgrid==4.22.1 aiosmtpd==1.4.6)
+  azure-eventgrid==4.22.1 azure-communication-callautomation==1.6.0 aiosmtpd==1.4.6)
 
 say() { printf 'service-sdk: %s\n' "$*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
@@ -187,6 +190,9 @@ REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
 REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
   "$VENV/bin/python" service/sdk-tests/events_sdk_test.py "$CONN" \
   || { tail -20 "$WORK/service.err" >&2; die "Event Grid webhook delivery (azure-eventgrid)"; }
+REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
+  "$VENV/bin/python" service/sdk-tests/calling_sdk_test.py "$CONN" \
+  || { tail -20 "$WORK/service.err" >&2; die "Call Automation SDK calls"; }
 REQUESTS_CA_BUNDLE="$CA" SSL_CERT_FILE="$CA" \
   "$VENV/bin/python" service/sdk-tests/email_sdk_test.py deliver "$CONN" "$WORK/data/service.db" "$WORK/sink" \
   || { tail -20 "$WORK/service.err" >&2; cat "$WORK/sink.err" >&2; die "email SDK calls"; }

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::entra::EntraVerifier;
 use crate::auth::token::TokenKey;
+use crate::calling::CallingRuntime;
 use crate::chat::realtime::ChatHub;
 use crate::config::Config;
 use crate::email::smtp::SmtpRelay;
@@ -22,7 +23,7 @@ use crate::routes::Scheme;
 use crate::sms::gateway::{RecordingGateway, SmsGateway};
 use crate::state::{AccessKeys, AppState, EmailSettings, RelaySettings};
 use crate::storage::{SqliteStorage, Storage, StorageError};
-use crate::{clock, email, events, routes, sms, tls};
+use crate::{calling, clock, email, events, routes, sms, tls};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +116,7 @@ impl RunningService {
     pub async fn shutdown(mut self) {
         // Notification streams never end on their own; graceful shutdown would wait for them.
         self.state.chat_hub.close();
+        self.state.calling.hub.close();
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(5)));
         if let Some(stop) = self.http_stop.take() {
@@ -268,6 +270,7 @@ pub async fn start_with_gateway(
             max_request_bytes: config.email.max_request_bytes(),
         },
         events,
+        calling: Arc::new(CallingRuntime::default()),
     });
 
     let mut names = vec![
@@ -301,6 +304,17 @@ pub async fn start_with_gateway(
         Arc::clone(&state.storage),
         smtp_relay,
         Arc::clone(&state.email.wake),
+        workers_stopped.clone(),
+    )));
+    // Call Automation callbacks: sends what was queued (also before a restart) to the apps.
+    tasks.push(tokio::spawn(calling::callbacks::run(
+        Arc::clone(&state.storage),
+        calling::callbacks::Sender {
+            client: state.events.client.clone(),
+            backoff: state.events.backoff,
+            scan_interval_ms: state.events.scan_interval_ms,
+        },
+        Arc::clone(&state.calling.callbacks_queued),
         workers_stopped.clone(),
     )));
     // Event Grid delivery: sends what was queued (also before a restart) to the webhooks.

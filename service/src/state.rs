@@ -77,6 +77,8 @@ pub struct AppState {
     pub email: EmailSettings,
     /// Event Grid delivery to webhooks.
     pub events: Arc<crate::events::EventsRuntime>,
+    /// Call signaling: notification streams and the callback sender's wake.
+    pub calling: Arc<crate::calling::CallingRuntime>,
 }
 
 impl std::fmt::Debug for dyn Storage {

@@ -69,21 +69,27 @@ pub struct Post<'a> {
 
 /// POSTs a batch; the status on 200–204, else what failed.
 pub async fn post(client: &reqwest::Client, post: Post<'_>) -> Result<u16, AttemptFailure> {
-    let sent = client
-        .post(post.url)
-        .header("aeg-event-type", "Notification")
-        .header(
-            "aeg-subscription-name",
-            post.subscription.to_ascii_uppercase(),
-        )
-        .header("aeg-delivery-count", post.delivery_count.to_string())
-        .header("aeg-metadata-version", "1")
-        .header("aeg-data-version", "1.0")
-        .header(reqwest::header::CONTENT_TYPE, post.content_type)
-        .body(post.body.to_vec())
-        .send()
-        .await;
-    match sent {
+    send(
+        client
+            .post(post.url)
+            .header("aeg-event-type", "Notification")
+            .header(
+                "aeg-subscription-name",
+                post.subscription.to_ascii_uppercase(),
+            )
+            .header("aeg-delivery-count", post.delivery_count.to_string())
+            .header("aeg-metadata-version", "1")
+            .header("aeg-data-version", "1.0")
+            .header(reqwest::header::CONTENT_TYPE, post.content_type)
+            .body(post.body.to_vec()),
+    )
+    .await
+}
+
+/// Sends a request built on the delivery client; the status on 200–204, else what failed.
+/// Also used for Call Automation callbacks (`crate::calling::callbacks`).
+pub async fn send(request: reqwest::RequestBuilder) -> Result<u16, AttemptFailure> {
+    match request.send().await {
         Ok(response) => {
             let status = response.status();
             if acknowledged(status.as_u16()) {

@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, the checks every route shares, and the fallbacks.
 
+mod calling;
 mod chat;
 mod email;
 mod events;
@@ -7,6 +8,7 @@ mod identity;
 pub(crate) mod paging;
 mod relay;
 mod sms;
+mod sse;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -25,6 +27,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(identity::routes())
         .merge(relay::routes())
         .merge(chat::routes())
+        .merge(calling::routes())
         .merge(sms::routes())
         .merge(email::routes())
         .merge(events::routes())

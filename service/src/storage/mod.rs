@@ -1,17 +1,20 @@
 //! Persistent state behind a trait, so a PostgreSQL backend can replace SQLite. The SQL in
 //! the backends sticks to what both databases accept (no `INSERT OR …`, no `MAX(a, b)`).
 
+pub mod calling;
 pub mod chat;
 pub mod email;
 pub mod events;
 pub mod outbox;
 pub mod sms;
 mod sqlite;
+mod sqlite_calling;
 mod sqlite_chat;
 mod sqlite_email;
 mod sqlite_events;
 mod sqlite_sms;
 
+pub use calling::CallStore;
 pub use chat::ChatStore;
 pub use email::EmailStore;
 pub use events::EventStore;
@@ -53,9 +56,12 @@ impl UserRecord {
 }
 
 /// The service's persistent state: users and settings here, chat in [`ChatStore`], SMS in
-/// [`SmsStore`], email in [`EmailStore`], event subscriptions and deliveries in [`EventStore`].
+/// [`SmsStore`], email in [`EmailStore`], event subscriptions and deliveries in [`EventStore`],
+/// calls in [`CallStore`].
 #[async_trait]
-pub trait Storage: ChatStore + SmsStore + EmailStore + EventStore + Send + Sync + 'static {
+pub trait Storage:
+    ChatStore + SmsStore + EmailStore + EventStore + CallStore + Send + Sync + 'static
+{
     /// Returns the setting `name`, storing `value` first if it has none. Concurrent callers
     /// (several nodes on one database) all get the one value that won.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StorageError>;

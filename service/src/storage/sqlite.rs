@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Storage, StorageError, UserRecord, outbox, sqlite_chat, sqlite_email, sqlite_events, sqlite_sms,
+    Storage, StorageError, UserRecord, outbox, sqlite_calling, sqlite_chat, sqlite_email,
+    sqlite_events, sqlite_sms,
 };
 
 const SCHEMA: &str = "
@@ -62,6 +63,7 @@ impl SqliteStorage {
         conn.execute_batch(sqlite_email::SCHEMA).map_err(err)?;
         conn.execute_batch(outbox::SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_events::SCHEMA).map_err(err)?;
+        conn.execute_batch(sqlite_calling::SCHEMA).map_err(err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             deliveries_queued: Arc::new(tokio::sync::Notify::new()),

@@ -142,28 +142,43 @@ impl TestService {
 
     /// Opens `GET /chat/realtime` as `user` and waits for the connected event.
     pub async fn realtime(&self, user: &ChatUser) -> EventStream {
-        let resp = self
-            .client
-            .get(format!("{}{}", self.base, versioned("/chat/realtime")))
-            .header("Authorization", format!("Bearer {}", user.token))
-            .timeout(Duration::from_secs(3600))
-            .send()
-            .await
-            .expect("realtime request");
-        assert_eq!(resp.status(), StatusCode::OK);
-        assert_eq!(
-            resp.headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some("text/event-stream")
-        );
-        let mut stream = EventStream {
-            resp,
-            buf: String::new(),
-        };
+        let (mut stream, _) = self
+            .sse(&versioned("/chat/realtime"), &user.token, None)
+            .await;
         let (name, _) = stream.next().await.expect("connected event");
         assert_eq!(name, "realTimeNotificationConnected");
         stream
+    }
+
+    /// Opens a server-sent event stream at `path_and_query` with a bearer token (and
+    /// `Last-Event-ID` when given); panics unless it is a 200 `text/event-stream`.
+    pub async fn sse(
+        &self,
+        path_and_query: &str,
+        token: &str,
+        last_event_id: Option<&str>,
+    ) -> (EventStream, reqwest::header::HeaderMap) {
+        let mut req = self
+            .client
+            .get(format!("{}{}", self.base, path_and_query))
+            .header("Authorization", format!("Bearer {token}"))
+            .timeout(Duration::from_secs(3600));
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id);
+        }
+        let resp = req.send().await.expect("event stream request");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let headers = resp.headers().clone();
+        assert_eq!(
+            headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("text/event-stream")
+        );
+        let stream = EventStream {
+            resp,
+            buf: String::new(),
+            last_id: None,
+        };
+        (stream, headers)
     }
 }
 
@@ -171,6 +186,8 @@ impl TestService {
 pub struct EventStream {
     resp: reqwest::Response,
     buf: String,
+    /// The `id:` of the last event read that had one.
+    pub last_id: Option<String>,
 }
 
 impl EventStream {
@@ -192,6 +209,8 @@ impl EventStream {
                         name = Some(n.trim().to_owned());
                     } else if let Some(d) = line.strip_prefix("data:") {
                         data.push_str(d.trim());
+                    } else if let Some(id) = line.strip_prefix("id:") {
+                        self.last_id = Some(id.trim().to_owned());
                     }
                 }
                 match name {

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod calling;
 pub mod chat;
 pub mod smtp;
 pub mod webhook;
