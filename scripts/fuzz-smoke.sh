@@ -3,8 +3,9 @@
 # corpora in fuzz/corpus/<target> (left untouched: new inputs go to fuzz/scratch/<target>).
 # Fails on the first crash, leak or timeout, and prints one summary line per target.
 # The targets are every [[bin]] of fuzz/Cargo.toml (`cargo fuzz list`): the RTP, RTCP,
-# SRTP and SRTCP parsers, STUN as the call transport receives it (stun_parse) and remote
-# SDP as a call accepts it (sdp_parse).
+# SRTP and SRTCP parsers, STUN as the call transport receives it (stun_parse), remote
+# SDP as a call accepts it (sdp_parse), and request bodies through the local service's
+# router (service_request).
 #   scripts/fuzz-smoke.sh [seconds] [target...]      (default: 30 s, all targets)
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"

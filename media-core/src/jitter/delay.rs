@@ -289,7 +289,11 @@ mod tests {
             state ^= state >> 17;
             state ^= state << 5;
             let jitter = f64::from(state % 80);
-            let gap = if i % 700 == 0 { 2500.0 } else { f64::from(state % 25) };
+            let gap = if i % 700 == 0 {
+                2500.0
+            } else {
+                f64::from(state % 25)
+            };
             arrival += gap;
             let media = arrival - 30.0 - jitter;
             e.update(arrival, media, state % 7 == 0);
