@@ -538,14 +538,19 @@ fn call_cost(seconds: f64, talking: bool) -> BenchResult<f64> {
     Ok(cpu.as_nanos() as f64 / seconds / 2.0)
 }
 
-/// Opus encode of one 20 ms frame of voiced speech (48 kbit/s, the call's default
-/// complexity): the part of a talking call's CPU that is the codec's, not the path's.
-fn opus_encode_ns(frames: usize) -> BenchResult<f64> {
-    let voice = speech::voiced(0, 48_000);
-    let mut encoder = OpusEncoder::new(OpusEncoderConfig {
+/// A second of voiced synthetic speech and an encoder set as a call's (48 kbit/s).
+fn voice_and_encoder() -> BenchResult<(Vec<i16>, OpusEncoder)> {
+    let encoder = OpusEncoder::new(OpusEncoderConfig {
         bitrate_bps: 48_000,
         ..OpusEncoderConfig::default()
     })?;
+    Ok((speech::voiced(0, 48_000), encoder))
+}
+
+/// Opus encode of one 20 ms frame of voiced speech (48 kbit/s, the call's default
+/// complexity): the part of a talking call's CPU that is the codec's, not the path's.
+fn opus_encode_ns(frames: usize) -> BenchResult<f64> {
+    let (voice, mut encoder) = voice_and_encoder()?;
     let mut out = [0u8; 1275];
     let len = encoder.frame_len();
     let start = Instant::now();
@@ -557,11 +562,7 @@ fn opus_encode_ns(frames: usize) -> BenchResult<f64> {
 
 /// 20 ms of voiced synthetic speech as a call codes it (48 kbit/s Opus).
 fn opus_payload() -> BenchResult<Bytes> {
-    let voice = speech::voiced(0, 48_000);
-    let mut encoder = OpusEncoder::new(OpusEncoderConfig {
-        bitrate_bps: 48_000,
-        ..OpusEncoderConfig::default()
-    })?;
+    let (voice, mut encoder) = voice_and_encoder()?;
     let mut out = [0u8; 1275];
     let mut n = 0;
     // A few frames in, so the encoder is past its start-up.
