@@ -4,12 +4,14 @@
 //! answers, both trickle their candidates through the service (none are in the SDP), ICE and
 //! DTLS connect over real UDP on loopback and audio flows both ways; then a hang-up reaches
 //! the other side and the service. Also: a rejected call, a cancelled one, resuming a stream
-//! after its last notification, and a token without `voip` refused.
+//! after its last notification, a dropped connection reconnecting without loss or repeat,
+//! and a token without `voip` refused.
 
 #[path = "support/realtime.rs"]
 mod realtime;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -22,6 +24,7 @@ use media_core::rest::{
     UserTokenCredential,
 };
 use mediacore_service::{Config, RunningService};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Longest wait for one signaling notification or call state.
 const WAIT: Duration = Duration::from_secs(10);
@@ -63,6 +66,11 @@ impl Service {
 
     /// A new user with a token of `scopes`, and its calling client.
     async fn user(&self, scopes: &[TokenScope]) -> (String, CallingClient) {
+        self.user_at(scopes, self.running.https_addr.port()).await
+    }
+
+    /// As [`user`](Self::user), the client reaching the service through 127.0.0.1:`port`.
+    async fn user_at(&self, scopes: &[TokenScope], port: u16) -> (String, CallingClient) {
         let identity =
             IdentityClient::from_connection_string(&self.running.connection_string, &self.options)
                 .expect("identity client");
@@ -71,7 +79,12 @@ impl Service {
             .await
             .expect("user with token");
         let token = created.access_token.expect("token asked for").token;
-        let endpoint = Endpoint::parse(&self.running.endpoint).expect("endpoint");
+        let own_port = format!(":{}/", self.running.https_addr.port());
+        let url = self
+            .running
+            .endpoint
+            .replace(&own_port, &format!(":{port}/"));
+        let endpoint = Endpoint::parse(&url).expect("endpoint");
         let credential = UserTokenCredential::new(&token).expect("credential");
         let client =
             CallingClient::new(endpoint, credential, &self.options).expect("calling client");
@@ -93,7 +106,11 @@ struct Engine {
 
 impl Engine {
     async fn new(service: &Service) -> Self {
-        let (id, calling) = service.user(&[TokenScope::Voip]).await;
+        Self::with_client(service.user(&[TokenScope::Voip]).await).await
+    }
+
+    /// Registers `calling` (user `id`) and opens its stream.
+    async fn with_client((id, calling): (String, CallingClient)) -> Self {
         let registration = calling.register().await.expect("register");
         assert_eq!(registration.user.id(), Some(id.as_str()));
         let mut events = calling
@@ -446,6 +463,90 @@ async fn rejected_and_cancelled_calls_and_a_resumed_stream() {
             other => panic!("expected the cancellation, got {other:?}"),
         }
     }
+    drop((alice, bob));
+    service.shutdown().await;
+}
+
+/// A TCP relay on 127.0.0.1 whose connections can be cut, to drop a stream's connection.
+struct Relay {
+    port: u16,
+    connections: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(to: SocketAddr) -> Self {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("relay listens");
+        let port = listener.local_addr().expect("relay address").port();
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let list = Arc::clone(&connections);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(to).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                list.lock().expect("relay list").push(task);
+            }
+        });
+        Self { port, connections }
+    }
+
+    /// Closes every connection made so far (the listener stays); returns once they are
+    /// closed, so nothing more passes through them.
+    async fn cut(&self) {
+        let tasks: Vec<_> = self
+            .connections
+            .lock()
+            .expect("relay list")
+            .drain(..)
+            .collect();
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_stream_reconnects_and_loses_nothing() {
+    let service = Service::start().await;
+    let relay = Relay::start(service.running.https_addr).await;
+    let alice = Engine::new(&service).await;
+    let mut bob = Engine::with_client(service.user_at(&[TokenScope::Voip], relay.port).await).await;
+    let (a, _audio_a) = Call::new(options(0xa11c_e004, "alice"))
+        .await
+        .expect("call a");
+    let offer = a.create_offer().await.expect("offer");
+
+    let first = alice.calling.place(&bob.id, &offer).await.expect("place");
+    assert!(matches!(
+        bob.next("the incoming call").await,
+        CallingEvent::IncomingCall(i) if i.call_id == first.id()
+    ));
+    let seen = bob.events.last_event_id();
+
+    // The connection drops; meanwhile the call is cancelled. The stream reconnects after
+    // the last notification it gave, and the cancellation comes exactly once.
+    relay.cut().await;
+    first.hang_up().await.expect("cancel");
+    match bob.next("the reconnect's greeting").await {
+        CallingEvent::StreamConnected { last_event_id, .. } => {
+            assert_eq!(Some(last_event_id), seen);
+        }
+        other => panic!("expected the reconnect's greeting, got {other:?}"),
+    }
+    assert!(matches!(
+        bob.next("the cancellation").await,
+        CallingEvent::CallEnded(e) if e.call_id == first.id() && e.reason.kind() == EndKind::Cancelled
+    ));
+    let second = alice.calling.place(&bob.id, &offer).await.expect("place");
+    assert!(matches!(
+        bob.next("the second call").await,
+        CallingEvent::IncomingCall(i) if i.call_id == second.id()
+    ));
     drop((alice, bob));
     service.shutdown().await;
 }
