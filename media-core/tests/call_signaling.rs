@@ -390,6 +390,17 @@ async fn rejected_and_cancelled_calls_and_a_resumed_stream() {
 
     // Bob rejects as busy: both are told why and by whom; the call cannot be answered.
     let placed = alice.calling.place(&bob.id, &offer).await.expect("place");
+    // The ringing call is also listed, offer included (for an engine registered later).
+    let listed = bob.calling.active_calls().await.expect("bob's calls");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].id.as_str(),
+            listed[0].state,
+            listed[0].offer_sdp.as_deref()
+        ),
+        (placed.id(), CallState::Connecting, Some(offer.as_str()))
+    );
     let CallingEvent::IncomingCall(incoming) = bob.next("the incoming call").await else {
         panic!("bob's first notification is not the incoming call");
     };

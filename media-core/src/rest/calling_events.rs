@@ -373,7 +373,8 @@ struct Follow {
     response: Option<reqwest::Response>,
     parser: SseParser,
     ready: VecDeque<SseEvent>,
-    /// Reconnects in a row whose connection brought nothing but its greeting.
+    /// Reconnects in a row whose connection brought no notification and nothing after its
+    /// first chunk.
     quiet_reconnects: u32,
     /// The current connection has sent something after its greeting (a keep-alive counts).
     heard_this_connection: bool,
@@ -393,6 +394,8 @@ impl Follow {
                 }
                 if id.is_some() {
                     self.last = id;
+                    // Notifications flow: the connection is healthy, whatever it does next.
+                    self.quiet_reconnects = 0;
                 }
                 return match CallingEvent::parse(&event.name, &event.data) {
                     Ok(parsed) => Ok((id, parsed)),
