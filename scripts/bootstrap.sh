@@ -3,7 +3,8 @@
 #   apt: build tools, cmake + nasm (libopus, rav1e), clang/libclang (bindgen for the libsrtp
 #        peer), OpenSSL headers (libsrtp peer), ALSA and dav1d headers (audio/video crates);
 #        espeak-ng + sox (the speech samples the call demo and tests send), python3-venv
-#        (a venv at .venv with the `pesq` package: ITU-T P.862 scores of received audio);
+#        (a venv at .venv with the `pesq` package: ITU-T P.862 scores of received audio, and
+#        aiosmtpd: the SMTP sink `make run` delivers email to);
 #        libspeexdsp-dev (speexdsp's jitter buffer, a peer of the jitter bench);
 #        chromium (the WebRTC peer of the interop tests), iproute2 (their network namespace),
 #        coturn (the TURN server of the relay tests);
@@ -67,10 +68,10 @@ fi
 # PESQ (ITU-T P.862) for scoring received speech: the `pesq` package builds its C extension
 # with gcc on first install (about 20 s).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-if ! "$ROOT/.venv/bin/python" -c 'import pesq, numpy' >/dev/null 2>&1; then
-  say "creating $ROOT/.venv with pesq and numpy"
+if ! "$ROOT/.venv/bin/python" -c 'import pesq, numpy, aiosmtpd' >/dev/null 2>&1; then
+  say "creating $ROOT/.venv with pesq, numpy and aiosmtpd"
   python3 -m venv "$ROOT/.venv"
-  "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check pesq==0.0.4 numpy
+  "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check pesq==0.0.4 numpy aiosmtpd==1.4.6
 fi
 
 "$ROOT/scripts/make-speech.sh"
