@@ -7,14 +7,336 @@
 #include <stddef.h>
 #include <stdbool.h>
 
+// The ABI version this header describes; `mc_abi_version()` is the library's. They differ
+// when a program runs against a library built from another header: check at start.
+#define MC_ABI_VERSION 1
+
+// A call (opaque).
+typedef struct mc_call mc_call;
+
+// An engine (opaque).
+typedef struct mc_engine mc_engine;
+
+// What a MediaCore function returns: `MC_OK` (0) or a negative error code; the thread's
+// `mc_last_error_message()` then says what went wrong.
+typedef int32_t mc_status;
+
+// A STUN or TURN server.
+typedef struct mc_ice_server {
+  // `stun:host:port`, `turn:host:port?transport=udp|tcp`.
+  const char *url;
+  // TURN username (NULL for STUN).
+  const char *username;
+  // TURN password (NULL for STUN).
+  const char *credential;
+} mc_ice_server;
+
+// Options of a call. Fill with `mc_call_options_default` first.
+typedef struct mc_call_options {
+  // `sizeof(mc_call_options)`, set by `mc_call_options_default`.
+  uint32_t struct_size;
+  // The RTP SSRC this call sends with; 0 (default): random.
+  uint32_t ssrc;
+  // RTCP CNAME; NULL (default): "mediacore".
+  const char *cname;
+  // The local address to gather host candidates on (e.g. "127.0.0.1"); NULL (default):
+  // every interface's.
+  const char *bind_address;
+  // STUN/TURN servers (`ice_server_count` of them), or NULL.
+  const struct mc_ice_server *ice_servers;
+  // How many `ice_servers` (at most 16).
+  size_t ice_server_count;
+  // Relayed candidates only (`iceTransportPolicy: "relay"`).
+  bool relay_only;
+  // Opus bitrate in bit/s (6000–510000); 0 (default): MediaCore's.
+  uint32_t opus_bitrate_bps;
+} mc_call_options;
+
+// A call's connection state (RTCPeerConnectionState's values).
+typedef uint32_t mc_call_state;
+
+// A call's statistics at one moment. Unknown values are -1 (`rtt_ms`, `setup_time_ms`).
+typedef struct mc_call_stats {
+  // `MC_CALL_STATE_…`.
+  mc_call_state state;
+  // RTP packets sent.
+  uint64_t packets_sent;
+  // Payload bytes sent.
+  uint64_t bytes_sent;
+  // RTP packets received.
+  uint64_t packets_received;
+  // Packets lost (RFC 3550's cumulative count; negative with duplicates).
+  int64_t packets_lost;
+  // Interarrival jitter, ms.
+  double jitter_ms;
+  // Round-trip time from RTCP, ms; -1 before the first report.
+  double rtt_ms;
+  // Estimated mean opinion score (E-model, 1–4.5).
+  double mos;
+  // Samples played, concealment included.
+  uint64_t total_samples_received;
+  // Samples made up by concealment.
+  uint64_t concealed_samples;
+  // Concealment events.
+  uint64_t concealment_events;
+  // Samples inserted to slow playout down.
+  uint64_t inserted_samples_for_deceleration;
+  // Samples removed to speed playout up.
+  uint64_t removed_samples_for_acceleration;
+  // Packets that arrived too late or duplicated and were dropped.
+  uint64_t packets_discarded;
+  // Mean time samples spent in the jitter buffer (jitterBufferDelay / jitterBufferEmittedCount), ms.
+  double jitter_buffer_delay_ms;
+  // Packets dropped as malformed or unauthenticated (SRTP), together.
+  uint64_t packets_rejected;
+  // From the offer or answer to connected, ms; -1 until connected.
+  double setup_time_ms;
+  // The selected pair's local candidate type ("host", "srflx", "relay"), "" before one.
+  char local_candidate_type[8];
+  // The selected pair's remote candidate type.
+  char remote_candidate_type[8];
+} mc_call_stats;
+
+// What an event reports.
+typedef uint32_t mc_event_kind;
+
+// One event. Strings in it belong to the engine: valid until the next
+// `mc_engine_poll_event` on that engine, or until the callback returns.
+typedef struct mc_event {
+  // `MC_EVENT_…`.
+  mc_event_kind kind;
+  // For `MC_EVENT_CALL_STATE`: the new state (`MC_CALL_STATE_…`); 0 otherwise.
+  mc_call_state state;
+  // The call the event is about (compare with your handle; it may have been freed since).
+  struct mc_call *call;
+  // The event's text (see each kind), or NULL.
+  const char *text;
+  // Events dropped just before this one because nobody read the queue (it holds 10 000).
+  uint64_t dropped;
+} mc_event;
+
+// Called with each event from the engine's event thread (never from a thread that holds a
+// MediaCore lock, so it may call any MediaCore function, free the call or the engine).
+typedef void (*mc_event_callback)(const struct mc_event *event, void *user_data);
+
+// Options of an engine. Fill with `mc_engine_options_default` first, then change fields.
+typedef struct mc_engine_options {
+  // `sizeof(mc_engine_options)`, set by `mc_engine_options_default`; lets the ABI grow.
+  uint32_t struct_size;
+  // Threads of the network runtime (1–64; default 2).
+  uint32_t worker_threads;
+  // Events go to this callback (on the engine's event thread) instead of
+  // `mc_engine_poll_event`; NULL (default): poll.
+  mc_event_callback event_callback;
+  // Passed to `event_callback`.
+  void *user_data;
+} mc_engine_options;
+
+// A call's connection state changed (`state`).
+#define MC_EVENT_CALL_STATE 1
+
+// A local ICE candidate to send to the peer (`text`: the `candidate:…` line).
+#define MC_EVENT_LOCAL_CANDIDATE 2
+
+// Every local candidate has been reported.
+#define MC_EVENT_GATHERING_COMPLETE 3
+
+// The call failed (`text`: why); a `MC_CALL_STATE_FAILED` state event follows or preceded it.
+#define MC_EVENT_CALL_FAILED 4
+
+// A STUN/TURN server could not be used (`text`: the server and the reason).
+#define MC_EVENT_CANDIDATE_ERROR 5
+
+// The pair of candidates carrying media was chosen (`text`: `local (type) <-> remote (type)`).
+#define MC_EVENT_SELECTED_PAIR 6
+
+// Made; no check started.
+#define MC_CALL_STATE_NEW 0
+
+// ICE checks or the DTLS handshake under way.
+#define MC_CALL_STATE_CONNECTING 1
+
+// Media can flow.
+#define MC_CALL_STATE_CONNECTED 2
+
+// Consent lost for now; may come back.
+#define MC_CALL_STATE_DISCONNECTED 3
+
+// Gave up.
+#define MC_CALL_STATE_FAILED 4
+
+// Hung up.
+#define MC_CALL_STATE_CLOSED 5
+
+// Success.
+#define MC_OK 0
+
+// A required pointer argument (handle, string, buffer or out-parameter) was NULL.
+#define MC_ERR_NULL_POINTER -1
+
+// An argument is out of range: an unknown enum value, a wrong size, a string that is not
+// UTF-8, an options struct of an unknown size.
+#define MC_ERR_INVALID_ARGUMENT -2
+
+// The handle is not a live object of the expected type (freed, never made, or another type).
+#define MC_ERR_INVALID_HANDLE -3
+
+// The object cannot do this now (e.g. the call has ended, an answer without an offer).
+#define MC_ERR_INVALID_STATE -4
+
+// Nothing happened within the time asked for (e.g. no event to poll).
+#define MC_ERR_TIMEOUT -5
+
+// Another thread is using the object's audio path at this moment (audio is one thread's).
+#define MC_ERR_BUSY -6
+
+// A socket could not be opened or used, or a server could not be reached.
+#define MC_ERR_NETWORK -7
+
+// The peer's session description or candidate was refused.
+#define MC_ERR_SESSION -8
+
+// The service answered with an error (the message has its status and ACS error code).
+#define MC_ERR_SERVICE -9
+
+// A bug in MediaCore: a panic was caught at the boundary. The object may be unusable.
+#define MC_ERR_INTERNAL -100
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// The ABI version of the library (compare with `MC_ABI_VERSION`).
+uint32_t mc_abi_version(void);
 
 // The version of the MediaCore library as a NUL-terminated `major.minor.patch` string.
 //
 // The string is static: do not free it.
 const char *mc_version(void);
+
+// The message of this thread's last failed MediaCore call ("" after a success), as a
+// NUL-terminated UTF-8 string. It stays valid until this thread's next MediaCore call; do not
+// free it.
+const char *mc_last_error_message(void);
+
+// Frees a string MediaCore returned (an SDP, a candidate, ...). NULL is a no-op.
+//
+// # Safety
+// `s` must be NULL or a string MediaCore returned that has not been freed yet.
+void mc_string_free(char *s);
+
+// Fills `options` with the defaults (and its `struct_size`).
+//
+// # Safety
+// `options` must be NULL or writable memory for an `mc_call_options`.
+mc_status mc_call_options_default(struct mc_call_options *options);
+
+// Makes a call on `engine`: binds its sockets and starts gathering candidates (reported as
+// `MC_EVENT_LOCAL_CANDIDATE` events). `options` NULL means the defaults.
+//
+// # Safety
+// `engine` must be NULL or a handle; `options` NULL or an `mc_call_options` whose pointers
+// are valid for the call; `call` writable memory for a handle.
+mc_status mc_call_new(struct mc_engine *engine,
+                      const struct mc_call_options *options,
+                      struct mc_call **call);
+
+// Hangs up (if not done) and frees the call. NULL is a no-op; may be called from the event
+// callback.
+//
+// # Safety
+// `call` must be NULL or a handle from `mc_call_new`.
+void mc_call_free(struct mc_call *call);
+
+// Creates the SDP offer (freed with `mc_string_free`).
+//
+// # Safety
+// `call` must be NULL or a handle; `sdp` writable memory for a pointer.
+mc_status mc_call_create_offer(struct mc_call *call, char **sdp);
+
+// Takes the peer's offer and creates the answer (freed with `mc_string_free`).
+//
+// # Safety
+// `call` must be NULL or a handle; `offer` NULL or a NUL-terminated string; `answer`
+// writable memory for a pointer.
+mc_status mc_call_accept_offer(struct mc_call *call, const char *offer, char **answer);
+
+// Takes the peer's answer to this call's offer.
+//
+// # Safety
+// `call` must be NULL or a handle; `answer` NULL or a NUL-terminated string.
+mc_status mc_call_accept_answer(struct mc_call *call, const char *answer);
+
+// Adds a candidate the peer trickled (`candidate:…`, with or without `a=`).
+//
+// # Safety
+// `call` must be NULL or a handle; `candidate` NULL or a NUL-terminated string.
+mc_status mc_call_add_remote_candidate(struct mc_call *call, const char *candidate);
+
+// The number of `int16_t` in one 10 ms block of capture and of playout for this call (480
+// each: 48 kHz mono).
+//
+// # Safety
+// `call` must be NULL or a handle; `capture_len` and `playout_len` writable memory for a
+// `size_t` each.
+mc_status mc_call_audio_block_len(struct mc_call *call, size_t *capture_len, size_t *playout_len);
+
+// The audio thread's tick, every 10 ms: sends `capture` (one 10 ms block, 48 kHz,
+// interleaved, `mc_call_audio_block_len` samples) and fills `playout` with what to play. Never blocks, locks against another thread or allocates: a
+// second thread calling at the same moment gets `MC_ERR_BUSY`.
+//
+// # Safety
+// `call` must be NULL or a handle; `capture` NULL or `capture_len` readable samples;
+// `playout` NULL or `playout_len` writable samples.
+mc_status mc_call_process_audio(struct mc_call *call,
+                                const int16_t *capture,
+                                size_t capture_len,
+                                int16_t *playout,
+                                size_t playout_len);
+
+// A snapshot of the call's statistics.
+//
+// # Safety
+// `call` must be NULL or a handle; `stats` writable memory for an `mc_call_stats`.
+mc_status mc_call_get_stats(struct mc_call *call, struct mc_call_stats *stats);
+
+// Hangs up: the peer is told (DTLS close), the call's state becomes closed. The handle
+// stays valid until `mc_call_free`.
+//
+// # Safety
+// `call` must be NULL or a handle.
+mc_status mc_call_hang_up(struct mc_call *call);
+
+// Fills `options` with the defaults (and its `struct_size`).
+//
+// # Safety
+// `options` must be NULL or point to writable memory for an `mc_engine_options`.
+mc_status mc_engine_options_default(struct mc_engine_options *options);
+
+// Starts an engine. `options` NULL means the defaults.
+//
+// # Safety
+// `options` must be NULL or point to an `mc_engine_options`; `engine` to writable memory for
+// a handle.
+mc_status mc_engine_new(const struct mc_engine_options *options, struct mc_engine **engine);
+
+// Stops the engine once its last call is freed (calls keep it running until then). NULL is
+// a no-op. May be called from the event callback.
+//
+// # Safety
+// `engine` must be NULL or a handle from `mc_engine_new`.
+void mc_engine_free(struct mc_engine *engine);
+
+// Waits up to `timeout_ms` (negative: for ever; 0: do not wait) for the next event and
+// copies it to `event`. `MC_ERR_TIMEOUT` when none came. Strings in the event stay valid
+// until the next poll on this engine; poll from one thread. With an event callback,
+// events go there and this returns `MC_ERR_INVALID_STATE`.
+//
+// # Safety
+// `engine` must be NULL or a handle; `event` NULL or writable memory for an `mc_event`.
+mc_status mc_engine_poll_event(struct mc_engine *engine,
+                               struct mc_event *event,
+                               int32_t timeout_ms);
 
 #ifdef __cplusplus
 }  // extern "C"
