@@ -62,8 +62,9 @@ impl From<media_core::call::udp::UdpCallError> for Error {
         use media_core::call::udp::UdpCallError as E;
         let status = match &e {
             E::Session(_) => MC_ERR_SESSION,
-            E::Io(_) | E::BadIceServer { .. } => MC_ERR_NETWORK,
-            E::Unsupported(_) => MC_ERR_INVALID_ARGUMENT,
+            E::Io(_) => MC_ERR_NETWORK,
+            // A malformed URL, or a host that does not resolve: the caller's to fix.
+            E::Unsupported(_) | E::BadIceServer { .. } => MC_ERR_INVALID_ARGUMENT,
             E::Ended => MC_ERR_INVALID_STATE,
         };
         Self::new(status, e.to_string())
