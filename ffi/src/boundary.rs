@@ -18,12 +18,22 @@ fn set_last_error(message: &str) {
     LAST_ERROR.with(|e| *e.borrow_mut() = c);
 }
 
+/// Empties the message without allocating when it is empty already (the audio path calls
+/// through here every 10 ms and must not allocate).
+fn clear_last_error() {
+    LAST_ERROR.with(|e| {
+        if !e.borrow().as_bytes().is_empty() {
+            *e.borrow_mut() = CString::default();
+        }
+    });
+}
+
 /// Runs `body`, turning its error or a panic into a status and the thread's last error.
 /// Every extern function goes through here.
 pub fn guard(body: impl FnOnce() -> Result<()>) -> mc_status {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => {
-            set_last_error("");
+            clear_last_error();
             MC_OK
         }
         Ok(Err(e)) => {

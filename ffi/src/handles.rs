@@ -10,6 +10,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 
@@ -17,8 +18,28 @@ use crate::status::{Error, MC_ERR_INVALID_HANDLE, Result};
 
 type Object = Arc<dyn Any + Send + Sync>;
 
-static REGISTRY: LazyLock<RwLock<HashMap<u64, Object>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+/// Handle numbers are unique counters, so they need no hashing: the number is the hash.
+#[derive(Default)]
+struct NumberHasher(u64);
+
+impl Hasher for NumberHasher {
+    fn finish(&self) -> u64 {
+        // Spread the low bits (numbers step by 16) over the table.
+        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Registry = HashMap<u64, Object, BuildHasherDefault<NumberHasher>>;
+
+static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(|| RwLock::new(Registry::default()));
 
 /// Numbers start above the first page, so a handle never looks like a small integer or NULL.
 static NEXT: AtomicU64 = AtomicU64::new(0x1000);
