@@ -132,6 +132,17 @@ typedef struct mc_engine_options {
   void *user_data;
 } mc_engine_options;
 
+// Severity of a log record (also the most verbose level passed on).
+typedef uint32_t mc_log_level;
+
+// Receives one log record: its level, the module it came from and the message (both
+// NUL-terminated UTF-8, valid for the call). Called on whichever thread logged — network,
+// event or application threads — possibly on several at once.
+typedef void (*mc_log_callback)(mc_log_level level,
+                                const char *target,
+                                const char *message,
+                                void *user_data);
+
 // A call's connection state changed (`state`).
 #define MC_EVENT_CALL_STATE 1
 
@@ -167,6 +178,24 @@ typedef struct mc_engine_options {
 
 // Hung up.
 #define MC_CALL_STATE_CLOSED 5
+
+// Logging off.
+#define MC_LOG_OFF 0
+
+// Errors.
+#define MC_LOG_ERROR 1
+
+// Warnings.
+#define MC_LOG_WARN 2
+
+// Informational.
+#define MC_LOG_INFO 3
+
+// Debugging.
+#define MC_LOG_DEBUG 4
+
+// Tracing (very verbose).
+#define MC_LOG_TRACE 5
 
 // Success.
 #define MC_OK 0
@@ -337,6 +366,15 @@ void mc_engine_free(struct mc_engine *engine);
 mc_status mc_engine_poll_event(struct mc_engine *engine,
                                struct mc_event *event,
                                int32_t timeout_ms);
+
+// Sends MediaCore's log records up to `max_level` to `callback` (process-wide; replaces an
+// earlier callback). NULL callback or `MC_LOG_OFF` turns logging off. If the program already
+// installed another `log` logger (a Rust program linking MediaCore), this fails with
+// `MC_ERR_INVALID_STATE`.
+//
+// # Safety
+// `callback` must be safe to call from any thread with `user_data` until it is replaced.
+mc_status mc_set_log_callback(mc_log_callback callback, void *user_data, mc_log_level max_level);
 
 #ifdef __cplusplus
 }  // extern "C"

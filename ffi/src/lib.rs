@@ -13,6 +13,7 @@ pub mod call;
 pub mod engine;
 pub mod events;
 pub mod handles;
+pub mod logging;
 pub mod stats;
 pub mod status;
 

@@ -253,7 +253,51 @@ static void reentrant_callbacks(void) {
     sleep_ms(100);
 }
 
+static volatile int log_records = 0;
+
+static void on_log(mc_log_level level, const char *target, const char *message, void *user) {
+    (void)user;
+    if (level >= MC_LOG_ERROR && level <= MC_LOG_TRACE && target != NULL && message != NULL) {
+        log_records++;
+    }
+    /* Calling back in from the log callback does not recurse or deadlock. */
+    mc_engine *engine = NULL;
+    mc_engine_poll_event(engine, NULL, 0);
+}
+
+static void logging(void) {
+    EXPECT(mc_set_log_callback(on_log, NULL, 99), MC_ERR_INVALID_ARGUMENT);
+    EXPECT(mc_set_log_callback(on_log, NULL, MC_LOG_TRACE), MC_OK);
+    mc_engine *engine = NULL;
+    EXPECT(mc_engine_new(NULL, &engine), MC_OK);
+    mc_call_options options;
+    mc_call_options_default(&options);
+    options.bind_address = "127.0.0.1";
+    mc_call *a = NULL, *b = NULL;
+    EXPECT(mc_call_new(engine, &options, &a), MC_OK);
+    EXPECT(mc_call_new(engine, &options, &b), MC_OK);
+    char *offer = NULL, *answer = NULL;
+    EXPECT(mc_call_create_offer(a, &offer), MC_OK);
+    EXPECT(mc_call_accept_offer(b, offer, &answer), MC_OK);
+    EXPECT(mc_call_accept_answer(a, answer), MC_OK);
+    mc_string_free(offer);
+    mc_string_free(answer);
+    for (int i = 0; i < 300 && log_records == 0; i++) {
+        sleep_ms(10);
+    }
+    checks++;
+    if (log_records == 0) {
+        fprintf(stderr, "FAIL: no log record reached the callback\n");
+        failures++;
+    }
+    EXPECT(mc_set_log_callback(NULL, NULL, MC_LOG_OFF), MC_OK);
+    mc_call_free(a);
+    mc_call_free(b);
+    mc_engine_free(engine);
+}
+
 int main(void) {
+    logging();
     null_arguments();
     invalid_values();
     wrong_state();
