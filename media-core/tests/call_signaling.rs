@@ -7,6 +7,8 @@
 //! after its last notification, a dropped connection reconnecting without loss or repeat,
 //! and a token without `voip` refused.
 
+#[path = "support/local_service.rs"]
+mod local_service;
 #[path = "support/realtime.rs"]
 mod realtime;
 
@@ -20,10 +22,9 @@ use media_core::call::udp::{Call, CallEvent, CallOptions};
 use media_core::net::transport::TransportState;
 use media_core::rest::{
     CallHandle, CallState, CallingClient, CallingEvent, CallingEventStream, ClientOptions, EndKind,
-    Endpoint, IdentityClient, RejectReason, RestError, RetryPolicy, TokenScope,
-    UserTokenCredential,
+    Endpoint, IdentityClient, RejectReason, RestError, TokenScope, UserTokenCredential,
 };
-use mediacore_service::{Config, RunningService};
+use mediacore_service::RunningService;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Longest wait for one signaling notification or call state.
@@ -38,25 +39,7 @@ struct Service {
 impl Service {
     /// The service on 127.0.0.1 (a free HTTPS port).
     async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let config = Config {
-            data_dir: dir.path().to_owned(),
-            https_port: 0,
-            ..Config::default()
-        };
-        let running = mediacore_service::start(&config)
-            .await
-            .expect("service starts");
-        let ca = std::fs::read(&running.ca_path).expect("service CA");
-        let options = ClientOptions {
-            extra_ca_pem: vec![ca],
-            retry: RetryPolicy {
-                max_retries: 2,
-                backoff_factor: Duration::from_millis(50),
-                ..RetryPolicy::default()
-            },
-            ..ClientOptions::default()
-        };
+        let (running, dir, options) = local_service::start(|_| {}).await;
         Self {
             running,
             _dir: dir,

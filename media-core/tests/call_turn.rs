@@ -5,6 +5,8 @@
 
 #[path = "support/coturn.rs"]
 mod coturn;
+#[path = "support/local_service.rs"]
+mod local_service;
 #[path = "support/pesq.rs"]
 mod pesq;
 #[path = "support/realtime.rs"]
@@ -19,9 +21,7 @@ use media_core::call::session::SessionEvent;
 use media_core::call::udp::{Call, CallEvent, CallOptions, IceServer};
 use media_core::net::transport::TransportState;
 use media_core::rest::relay::RouteType;
-use media_core::rest::{
-    ClientOptions, Endpoint, IdentityClient, RelayClient, TokenScope, UserTokenCredential,
-};
+use media_core::rest::{Endpoint, IdentityClient, RelayClient, TokenScope, UserTokenCredential};
 use realtime::wait_for_state;
 
 /// Relayed on loopback the path is as clean as the direct one (call_udp: 4.38); the gate
@@ -130,21 +130,11 @@ async fn relay_only_call_with_long_term_credentials() {
 async fn relay_only_call_with_credentials_the_service_issues() {
     let secret = "mediacore-shared-secret";
     let server = Coturn::start(Auth::Secret(secret), (49250, 49299));
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let mut config = mediacore_service::Config {
-        data_dir: dir.path().to_owned(),
-        https_port: 0,
-        ..mediacore_service::Config::default()
-    };
-    config.relay.urls = vec![server.url()];
-    config.relay.shared_secret = Some(secret.to_owned());
-    let service = mediacore_service::start(&config)
-        .await
-        .expect("service starts");
-    let options = ClientOptions {
-        extra_ca_pem: vec![std::fs::read(&service.ca_path).expect("service CA")],
-        ..ClientOptions::default()
-    };
+    let (service, _dir, options) = local_service::start(|config| {
+        config.relay.urls = vec![server.url()];
+        config.relay.shared_secret = Some(secret.to_owned());
+    })
+    .await;
     let identity = IdentityClient::from_connection_string(&service.connection_string, &options)
         .expect("identity client");
     let endpoint = Endpoint::parse(&service.endpoint).expect("endpoint");

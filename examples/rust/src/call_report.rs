@@ -11,6 +11,21 @@ use media_core::call::udp::Call;
 
 use crate::pesq_score;
 
+/// Runs `demo` on a two-worker tokio runtime; an error is printed as `name: error` and
+/// exits with status 1.
+pub fn run(name: &str, demo: impl std::future::Future<Output = Result<(), String>>) {
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+        .and_then(|runtime| runtime.block_on(demo));
+    if let Err(e) = result {
+        eprintln!("{name}: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// The repository's root (speech samples and the PESQ venv live under it).
 pub fn repo_root() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");

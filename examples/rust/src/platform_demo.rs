@@ -41,21 +41,7 @@ const LOCAL_NUMBER: &str = "+18005550101";
 const OTHER_NUMBER: &str = "+14255550123";
 
 fn main() {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("platform-demo: tokio runtime: {e}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = runtime.block_on(demo()) {
-        eprintln!("platform-demo: {e}");
-        std::process::exit(1);
-    }
+    call_report::run("platform-demo", demo());
 }
 
 struct Args {

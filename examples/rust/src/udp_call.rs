@@ -22,21 +22,7 @@ use media_core::call::udp::{Call, CallEvent, CallOptions, IceServer};
 use media_core::net::transport::TransportState;
 
 fn main() {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("udp-call: tokio runtime: {e}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = runtime.block_on(demo()) {
-        eprintln!("udp-call: {e}");
-        std::process::exit(1);
-    }
+    call_report::run("udp-call", demo());
 }
 
 struct Args {
