@@ -2,7 +2,10 @@
 # Builds the C and C++ examples against the MediaCore library (-Wall -Wextra -Werror; C99
 # -pedantic and C++17) — the shared library, the static library, and under AddressSanitizer +
 # UndefinedBehaviorSanitizer — and runs each; the C call example also under valgrind's leak
-# check. scripts/bootstrap.sh installs valgrind and the speech sample the call sends.
+# check. The platform example (identity, relay, chat with its real-time event, SMS) runs under
+# ASan+UBSan with leak detection against the local service, started here on 127.0.0.1 (a free
+# HTTPS port, a fresh data dir). scripts/bootstrap.sh installs valgrind and the speech sample
+# the call sends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet -p mediacore-ffi
@@ -61,3 +64,43 @@ command -v valgrind >/dev/null || { echo "valgrind is missing: run scripts/boots
 # positives); invalid accesses and leaks are still checked (and ASan above checks memory too).
 run_call call-c-valgrind valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
   --undef-value-errors=no --error-exitcode=9 $out/call-c-shared
+
+# The platform example against the real local service.
+cargo build --quiet -p mediacore-service
+service_bin=${CARGO_TARGET_DIR:-target}/debug/mediacore-service
+work=$(mktemp -d)
+service_pid=""
+stop_service() {
+  [ -z "$service_pid" ] || { kill "$service_pid" 2>/dev/null || true; wait "$service_pid" 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap stop_service EXIT
+MEDIACORE_SERVICE_DATA_DIR="$work/data" \
+MEDIACORE_SERVICE_LISTEN_ADDRESS=127.0.0.1 \
+MEDIACORE_SERVICE_HTTPS_PORT=0 \
+MEDIACORE_SERVICE_RELAY_URLS="stun:127.0.0.1:3478,turn:127.0.0.1:3478?transport=udp" \
+  "$service_bin" >"$work/service.out" 2>"$work/service.err" &
+service_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '^ready$' "$work/service.out" 2>/dev/null && break
+  kill -0 "$service_pid" 2>/dev/null || { cat "$work/service.err" >&2; echo "FAIL: the service exited at start" >&2; exit 1; }
+  sleep 0.1
+done
+grep -q '^ready$' "$work/service.out" || { cat "$work/service.err" >&2; echo "FAIL: the service is not ready in 30 s" >&2; exit 1; }
+connection=$(sed -n 's/^connection string: //p' "$work/service.out")
+ca=$(sed -n 's/^CA certificate: //p' "$work/service.out")
+[ -n "$connection" ] && [ -f "$ca" ] || { echo "FAIL: no connection string or CA from the service" >&2; exit 1; }
+
+gcc $CFLAGS $SAN examples/c/platform.c $lib/libmediacore.a $static_libs -o $out/platform-c-asan
+log="$out/platform-c-asan.log"
+if ! ASAN_OPTIONS=detect_leaks=1 "$out/platform-c-asan" "$connection" "$ca" >"$log" 2>&1; then
+  cat "$log" >&2; tail -20 "$work/service.err" >&2; echo "FAIL platform-c-asan" >&2; exit 1
+fi
+grep -qE '^user: 8:acs:' "$log" && grep -q '^relay: turn:' "$log" \
+  && grep -q '^chat event: message "hello from C"' "$log" \
+  && grep -q '^chat list: text Alice: hello from C$' "$log" \
+  && [ "$(grep -c '^sms: .* accepted 202 ' "$log")" = 2 ] && grep -q '^sms: 12 refused 400 ' "$log" \
+  && grep -q '^error: status -9 (MC_ERR_SERVICE): identity: issue token: HTTP 404 ' "$log" \
+  && grep -q '^done$' "$log" \
+  || { cat "$log" >&2; echo "FAIL platform-c-asan: unexpected output" >&2; exit 1; }
+echo "ok   platform-c-asan: $(grep -c '' "$log") lines, chat event and SMS results as expected"
