@@ -1,13 +1,13 @@
 //! `mc_engine`: the runtime every call and client of an application runs on (a tokio runtime
 //! for network and REST work) and its event queue.
 
-use std::ffi::{CString, c_void};
+use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::Duration;
 
 use crate::boundary::{guard, in_ref, out_ptr};
-use crate::events::{EventQueue, mc_event, mc_event_callback};
+use crate::events::{Event, EventQueue, mc_event, mc_event_callback};
 use crate::handles;
 use crate::status::{
     Error, MC_ERR_INTERNAL, MC_ERR_INVALID_STATE, MC_ERR_TIMEOUT, Result, mc_status,
@@ -40,8 +40,8 @@ pub struct Engine {
     pub events: Arc<EventQueue>,
     /// The callback's thread, when there is one.
     dispatcher: Option<(JoinHandle<()>, ThreadId)>,
-    /// The text of the last polled event (its pointer was handed out).
-    last_polled: Mutex<Option<CString>>,
+    /// The last polled event (pointers to its strings were handed out).
+    last_polled: Mutex<Option<Event>>,
 }
 
 impl Engine {
@@ -248,8 +248,8 @@ pub unsafe extern "C" fn mc_engine_poll_event(
             .ok_or_else(|| Error::new(MC_ERR_TIMEOUT, "no event"))?;
         let mut last = e.last_polled.lock().unwrap_or_else(|p| p.into_inner());
         *out = next.as_c(dropped);
-        // Keep the text alive (the pointer in `out` points into it) until the next poll.
-        *last = next.text;
+        // Keep the strings alive (the pointers in `out` point into them) until the next poll.
+        *last = Some(next);
         Ok(())
     })
 }

@@ -26,6 +26,46 @@ pub const MC_EVENT_CANDIDATE_ERROR: mc_event_kind = 5;
 /// The pair of candidates carrying media was chosen (`text`: `local (type) <-> remote (type)`).
 pub const MC_EVENT_SELECTED_PAIR: mc_event_kind = 6;
 
+/// A chat message arrived (`text`: its content; `thread_id`, `message_id`, `sender`;
+/// `client`: the `mc_chat_client`). Also for the user's own messages.
+pub const MC_EVENT_CHAT_MESSAGE: mc_event_kind = 20;
+/// A chat message was edited (`text`: the new content; `thread_id`, `message_id`, `sender`).
+pub const MC_EVENT_CHAT_MESSAGE_EDITED: mc_event_kind = 21;
+/// A chat message was deleted (`thread_id`, `message_id`, `sender`).
+pub const MC_EVENT_CHAT_MESSAGE_DELETED: mc_event_kind = 22;
+/// Someone is typing (`thread_id`, `sender`; `text`: their display name).
+pub const MC_EVENT_CHAT_TYPING: mc_event_kind = 23;
+/// Someone read up to a message (`thread_id`, `message_id`, `sender`).
+pub const MC_EVENT_CHAT_READ_RECEIPT: mc_event_kind = 24;
+/// A thread was created or its topic changed (`thread_id`; `text`: the topic).
+pub const MC_EVENT_CHAT_THREAD_UPDATED: mc_event_kind = 25;
+/// A thread was deleted (`thread_id`).
+pub const MC_EVENT_CHAT_THREAD_DELETED: mc_event_kind = 26;
+/// Participants joined or left a thread (`thread_id`).
+pub const MC_EVENT_CHAT_PARTICIPANTS_CHANGED: mc_event_kind = 27;
+/// The chat notification stream ended (`text`: why); start it again with
+/// `mc_chat_client_start_events` and re-read the messages.
+pub const MC_EVENT_CHAT_STREAM_ENDED: mc_event_kind = 28;
+/// A call to this user (`call_id`, `sender`: the caller's id; `text`: the caller's SDP offer,
+/// for `mc_call_accept_offer`; `client`: the `mc_calling_client`).
+pub const MC_EVENT_SIGNALING_INCOMING_CALL: mc_event_kind = 40;
+/// The callee answered this user's call (`call_id`; `text`: the SDP answer, for
+/// `mc_call_accept_answer`).
+pub const MC_EVENT_SIGNALING_ANSWERED: mc_event_kind = 41;
+/// A call of this user is connected (answered) (`call_id`).
+pub const MC_EVENT_SIGNALING_CONNECTED: mc_event_kind = 42;
+/// The other party trickled a candidate (`call_id`; `text`: the `candidate:…` line, for
+/// `mc_call_add_remote_candidate`). One event per candidate, in the order sent.
+pub const MC_EVENT_SIGNALING_CANDIDATE: mc_event_kind = 43;
+/// The other party will send no more candidates (`call_id`).
+pub const MC_EVENT_SIGNALING_END_OF_CANDIDATES: mc_event_kind = 44;
+/// A call of this user ended (`call_id`; `code`: 200 hung up, 487 cancelled, 603 declined,
+/// 486 busy, 403 forbidden; `text`: the reason's message; `sender`: who ended it).
+pub const MC_EVENT_SIGNALING_ENDED: mc_event_kind = 45;
+/// The signaling notification stream ended for good (`text`: why), e.g. the registration
+/// was deleted; dropped connections are resumed without it.
+pub const MC_EVENT_SIGNALING_STREAM_ENDED: mc_event_kind = 46;
+
 /// A call's connection state (RTCPeerConnectionState's values).
 pub type mc_call_state = u32;
 /// Made; no check started.
@@ -56,6 +96,19 @@ pub struct mc_event {
     pub text: *const c_char,
     /// Events dropped just before this one because nobody read the queue (it holds 10 000).
     pub dropped: u64,
+    /// For chat and signaling events: the `mc_chat_client` or `mc_calling_client` it came
+    /// from (compare with your handle); NULL otherwise.
+    pub client: *mut c_void,
+    /// For chat events: the thread id; NULL otherwise.
+    pub thread_id: *const c_char,
+    /// For signaling events: the call id (for `mc_calling_answer`, …); NULL otherwise.
+    pub call_id: *const c_char,
+    /// For chat and signaling events: who sent it (a raw id, `8:acs:…`), or NULL.
+    pub sender: *const c_char,
+    /// For chat message and read-receipt events: the message id; NULL otherwise.
+    pub message_id: *const c_char,
+    /// For `MC_EVENT_SIGNALING_ENDED`: the end code (see there); 0 otherwise.
+    pub code: i32,
 }
 
 /// Called with each event from the engine's event thread (never from a thread that holds a
@@ -74,17 +127,34 @@ pub struct Event {
     pub call: usize,
     /// Text, if any.
     pub text: Option<CString>,
+    /// The chat or calling client's handle number (0: none).
+    pub client: usize,
+    /// Chat thread id.
+    pub thread_id: Option<CString>,
+    /// Signaling call id.
+    pub call_id: Option<CString>,
+    /// Sender's raw id.
+    pub sender: Option<CString>,
+    /// Message id.
+    pub message_id: Option<CString>,
+    /// End code.
+    pub code: i32,
 }
 
 impl Event {
     /// An event with text (a NUL inside is cut there).
     pub fn with_text(kind: mc_event_kind, call: usize, text: &str) -> Self {
-        let text = text.split('\0').next().unwrap_or_default();
         Self {
             kind,
             state: 0,
             call,
-            text: CString::new(text).ok(),
+            text: Some(c_text(text)),
+            client: 0,
+            thread_id: None,
+            call_id: None,
+            sender: None,
+            message_id: None,
+            code: 0,
         }
     }
 
@@ -94,10 +164,26 @@ impl Event {
             kind: self.kind,
             state: self.state,
             call: self.call as *mut mc_call,
-            text: self.text.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
+            text: ptr(&self.text),
             dropped,
+            client: self.client as *mut c_void,
+            thread_id: ptr(&self.thread_id),
+            call_id: ptr(&self.call_id),
+            sender: ptr(&self.sender),
+            message_id: ptr(&self.message_id),
+            code: self.code,
         }
     }
+}
+
+/// A C string of `text`, cut at a NUL inside.
+pub fn c_text(text: &str) -> CString {
+    let text = text.split('\0').next().unwrap_or_default();
+    CString::new(text).unwrap_or_default()
+}
+
+fn ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(std::ptr::null(), |t| t.as_ptr())
 }
 
 #[derive(Debug, Default)]

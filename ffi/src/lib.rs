@@ -14,14 +14,16 @@ pub mod engine;
 pub mod events;
 pub mod handles;
 pub mod logging;
+pub mod rest;
 pub mod stats;
 pub mod status;
 
 use std::ffi::c_char;
 
 /// The ABI version this header describes; `mc_abi_version()` is the library's. They differ
-/// when a program runs against a library built from another header: check at start.
-pub const MC_ABI_VERSION: u32 = 1;
+/// when a program runs against a library built from another header: check at start. (2:
+/// `mc_event` grew the chat and signaling fields.)
+pub const MC_ABI_VERSION: u32 = 2;
 
 /// The ABI version of the library (compare with `MC_ABI_VERSION`).
 #[unsafe(no_mangle)]

@@ -71,5 +71,19 @@ impl From<media_core::call::udp::UdpCallError> for Error {
     }
 }
 
+impl From<media_core::rest::RestError> for Error {
+    fn from(e: media_core::rest::RestError) -> Self {
+        use media_core::rest::RestError as E;
+        let status = match &e {
+            // The service answered: its message names the HTTP status and the ACS error code.
+            E::Service { .. } | E::OperationFailed { .. } | E::Protocol { .. } => MC_ERR_SERVICE,
+            E::Transport { .. } => MC_ERR_NETWORK,
+            // Caught before anything was sent: the caller's connection string, options or token.
+            E::ConnectionString(_) | E::Options(_) | E::Credential(_) => MC_ERR_INVALID_ARGUMENT,
+        };
+        Self::new(status, e.to_string())
+    }
+}
+
 /// The result of the boundary's inner functions.
 pub type Result<T> = std::result::Result<T, Error>;
