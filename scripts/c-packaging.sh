@@ -6,7 +6,8 @@
 #     `pkg-config --cflags --libs mediacore` (shared) and `--static`, and the CMake project
 #     examples/cmake (find_package(MediaCore): the shared and the static imported targets);
 #     each run. The install + pkg-config build is timed: a C developer's path once the
-#     library is built.
+#     library is built;
+#  3. the installed module map: `@import MediaCore;` compiles (Clang modules, as Swift uses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
@@ -76,3 +77,10 @@ cmake --build "$out/cmake" >>"$out/cmake.log" 2>&1 \
   || { cat "$out/cmake.log" >&2; echo "FAIL cmake build" >&2; exit 1; }
 check_output "C, CMake find_package(MediaCore), MediaCore::mediacore" "$out/cmake/version-c"
 check_output "C++, CMake, MediaCore::mediacore_static" "$out/cmake/version-cpp-static"
+
+# --- 3. The Clang module (Swift's `import MediaCore`; no Swift toolchain here) --------------
+printf '@import MediaCore;\nint main(void) { return mc_abi_version() == MC_ABI_VERSION ? 0 : 1; }\n' \
+  >"$out/module.m"
+clang -x objective-c -fmodules -fmodules-cache-path="$out/modules" -Wall -Werror -fsyntax-only \
+  -I"$prefix/include/mediacore" "$out/module.m"
+echo "ok   module MediaCore (installed module.modulemap) imports"
