@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 FUZZ_SECONDS ?= 30
 
-.PHONY: run test bootstrap fmt-check clippy unit pesq-check header-check c-examples fuzz-smoke bench header fuzz service-sdk chromium-interop
+.PHONY: run test bootstrap fmt-check clippy unit pesq-check header-check c-examples c-packaging jni-example install fuzz-smoke bench header fuzz service-sdk chromium-interop
 
 # `make run`: a WebRTC call between two engines over UDP, direct and relayed through coturn.
 # `make run DEMO=sim CONDITION=clean|wifi|cellular|congested`: the network-simulator demo
@@ -16,7 +16,7 @@ CONDITION ?= wifi
 run: bootstrap
 	DEMO=$(DEMO) CONDITION=$(CONDITION) scripts/run-demo.sh
 
-test: bootstrap fmt-check clippy pesq-check unit chromium-interop header-check c-examples fuzz-smoke service-sdk
+test: bootstrap fmt-check clippy pesq-check unit chromium-interop header-check c-examples c-packaging jni-example fuzz-smoke service-sdk
 	@echo "make test: all checks passed"
 
 bootstrap:
@@ -47,6 +47,20 @@ header-check:
 c-examples:
 	scripts/c-examples.sh
 	scripts/c-misuse.sh
+
+# Exported symbols, `make install` into a temporary prefix, pkg-config and CMake builds.
+c-packaging:
+	scripts/c-packaging.sh
+
+# Kotlin through the JNI glue (ffi/jni/): the two-call example on the JVM.
+jni-example:
+	scripts/jni-example.sh
+
+# The release C ABI library, headers, pkg-config and CMake files (scripts/install.sh);
+# LIBDIR, INCLUDEDIR and DESTDIR can be set too.
+PREFIX ?= /usr/local
+install:
+	PREFIX=$(PREFIX) scripts/install.sh
 
 fuzz-smoke:
 	scripts/fuzz-smoke.sh $(FUZZ_SECONDS)

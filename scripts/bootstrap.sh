@@ -8,6 +8,7 @@
 #        libspeexdsp-dev (speexdsp's jitter buffer, a peer of the jitter bench);
 #        chromium (the WebRTC peer of the interop tests), iproute2 (their network namespace),
 #        coturn (the TURN server of the relay tests); valgrind (the C example's leak check);
+#        kotlin + openjdk-17-jdk-headless (the Kotlin example over the JNI glue, ffi/jni/);
 #   cargo: cargo-fuzz and cbindgen; the nightly toolchain (used only for fuzzing).
 # Idempotent and silent when everything is already present.
 set -euo pipefail
@@ -15,7 +16,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential pkg-config cmake nasm clang libclang-dev libssl-dev
   libasound2-dev libdav1d-dev espeak-ng sox python3 python3-venv python3-dev
-  libspeexdsp-dev chromium iproute2 coturn valgrind
+  libspeexdsp-dev chromium iproute2 coturn valgrind kotlin openjdk-17-jdk-headless
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }

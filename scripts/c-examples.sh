@@ -4,15 +4,13 @@
 # UndefinedBehaviorSanitizer — and runs each; the C call example also under valgrind's leak
 # check. The platform example (identity, relay, chat with its real-time event, SMS) runs under
 # ASan+UBSan with leak detection against the local service, started here on 127.0.0.1 (a free
-# HTTPS port, a fresh data dir). scripts/bootstrap.sh installs valgrind and the speech sample
-# the call sends.
+# HTTPS port, a fresh data dir). (scripts/c-packaging.sh checks the installed library: symbols,
+# pkg-config, CMake.) scripts/bootstrap.sh installs valgrind and the speech sample the call sends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet -p mediacore-ffi
-lib=${CARGO_TARGET_DIR:-target}/debug
-# The shared-library examples find the library here at run time (absolute: CARGO_TARGET_DIR
-# may be relative or absolute).
-lib_abs=$(cd "$lib" && pwd)
+# Absolute: it becomes the examples' rpath (CARGO_TARGET_DIR may be relative or absolute).
+lib=$(realpath "${CARGO_TARGET_DIR:-target}/debug")
 out=target/c-examples
 mkdir -p "$out"
 static_libs="-lpthread -ldl -lm"
@@ -47,7 +45,7 @@ run_call() {
 CFLAGS="-std=c99 -Wall -Wextra -Werror -pedantic -Iinclude"
 CXXFLAGS="-std=c++17 -Wall -Wextra -Werror -Iinclude"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
-gcc $CFLAGS examples/c/version.c -L$lib -lmediacore -Wl,-rpath,"$lib_abs" -o $out/version-c-shared
+gcc $CFLAGS examples/c/version.c -L$lib -lmediacore -Wl,-rpath,"$lib" -o $out/version-c-shared
 run "C, shared library" $out/version-c-shared
 gcc $CFLAGS examples/c/version.c $lib/libmediacore.a $static_libs -o $out/version-c-static
 run "C, static library" $out/version-c-static
@@ -56,7 +54,7 @@ run "C++, static library" $out/version-cpp-static
 gcc $CFLAGS $SAN examples/c/version.c $lib/libmediacore.a $static_libs -o $out/version-c-asan
 run "C, static library, ASan+UBSan" $out/version-c-asan
 
-gcc $CFLAGS examples/c/call.c -L$lib -lmediacore -Wl,-rpath,"$lib_abs" -o $out/call-c-shared
+gcc $CFLAGS examples/c/call.c -L$lib -lmediacore -Wl,-rpath,"$lib" -o $out/call-c-shared
 run_call call-c-shared $out/call-c-shared
 gcc $CFLAGS $SAN examples/c/call.c $lib/libmediacore.a $static_libs -o $out/call-c-asan
 # detect_leaks: the whole process, Rust side included, must free what it allocates.
@@ -107,3 +105,12 @@ grep -qE '^user: 8:acs:' "$log" && grep -q '^relay: turn:' "$log" \
   && grep -q '^done$' "$log" \
   || { cat "$log" >&2; echo "FAIL platform-c-asan: unexpected output" >&2; exit 1; }
 echo "ok   platform-c-asan: $(grep -c '' "$log") lines, chat event and SMS results as expected"
+
+# --- C++ through include/mediacore.hpp (RAII handles, exceptions): the version and call
+# examples, shared and under ASan+UBSan with leak detection.
+g++ $CXXFLAGS $SAN examples/cpp/version.cpp $lib/libmediacore.a $static_libs -o $out/version-cpp-asan
+run "C++, static library, ASan+UBSan" $out/version-cpp-asan
+g++ $CXXFLAGS examples/cpp/call.cpp -L$lib -lmediacore -Wl,-rpath,"$lib" -o $out/call-cpp-shared
+run_call call-cpp-shared $out/call-cpp-shared
+g++ $CXXFLAGS $SAN examples/cpp/call.cpp $lib/libmediacore.a $static_libs -o $out/call-cpp-asan
+ASAN_OPTIONS=detect_leaks=1 run_call call-cpp-asan $out/call-cpp-asan

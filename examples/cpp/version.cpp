@@ -1,15 +1,14 @@
 // Prints the version of the MediaCore library it is linked against, from C++.
-#include <cstdio>
-#include <string_view>
+#include <iostream>
 
-#include "mediacore.h"
+#include "mediacore.hpp"
 
 int main() {
-    std::string_view version{mc_version()};
+    const std::string_view version = mediacore::version();
     if (version.empty()) {
-        std::fprintf(stderr, "mc_version returned nothing\n");
+        std::cerr << "mc_version returned nothing\n";
         return 1;
     }
-    std::printf("MediaCore %.*s (C++)\n", static_cast<int>(version.size()), version.data());
+    std::cout << "MediaCore " << version << " (C++)\n";
     return 0;
 }
