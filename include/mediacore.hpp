@@ -5,6 +5,10 @@
 //   std::string offer = call.create_offer();
 //   call.process_audio(capture, playout);           // the audio thread, every 10 ms
 //
+//   mediacore::IdentityClient identity{engine, connection_string, options};
+//   mediacore::User user = identity.create_user(MC_TOKEN_SCOPE_CHAT | MC_TOKEN_SCOPE_VOIP);
+//   mediacore::ChatClient chat{engine, endpoint, user.token, options};
+//
 // Handles are move-only and freed by their destructors. Failures throw mediacore::Error (the
 // mc_status and the message of mc_last_error_message()); the audio path also has a noexcept
 // form returning the status (try_process_audio), and neither allocates. Strings MediaCore
@@ -23,6 +27,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "mediacore.h"
 
@@ -60,6 +65,36 @@ inline std::string take(char *s) {
     return owned ? std::string{owned.get()} : std::string{};
 }
 
+// A borrowed C string as std::string ("" for NULL).
+inline std::string copy(const char *s) { return s != nullptr ? std::string{s} : std::string{}; }
+
+// The move-only ownership of a C handle freed by `Free`, shared by the wrappers below.
+template <class T, void (*Free)(T *)>
+class Handle {
+public:
+    Handle() = default;
+    ~Handle() { Free(handle_); }
+    Handle(const Handle &) = delete;
+    Handle &operator=(const Handle &) = delete;
+    Handle(Handle &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Handle &operator=(Handle &&other) noexcept {
+        if (this != &other) {
+            Free(std::exchange(handle_, std::exchange(other.handle_, nullptr)));
+        }
+        return *this;
+    }
+
+    T *get() const noexcept { return handle_; }
+    // Gives up ownership: the caller frees the handle.
+    T *release() noexcept { return std::exchange(handle_, nullptr); }
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
+    // For the C function that makes the handle (only on an empty Handle).
+    T **out() noexcept { return &handle_; }
+
+private:
+    T *handle_ = nullptr;
+};
+
 }  // namespace detail
 
 // The library's version ("major.minor.patch") and ABI version; compare the latter with
@@ -74,6 +109,14 @@ struct Event {
     mc_call *call = nullptr;  // compare with Call::get(); the call may have been freed since
     std::string text;         // the candidate line, failure reason, pair, ... ("" when none)
     std::uint64_t dropped = 0;
+    // Chat and signaling events: the client they came from (compare with ChatClient::get())
+    // and their ids ("" when none).
+    void *client = nullptr;
+    std::string thread_id;
+    std::string call_id;
+    std::string sender;
+    std::string message_id;
+    std::int32_t code = 0;
 };
 
 class Engine {
@@ -119,9 +162,19 @@ public:
             return std::nullopt;
         }
         detail::check(status);
-        return Event{event.kind, event.state, event.call,
-                     event.text != nullptr ? std::string{event.text} : std::string{},
-                     event.dropped};
+        Event copy;
+        copy.kind = event.kind;
+        copy.state = event.state;
+        copy.call = event.call;
+        copy.text = detail::copy(event.text);
+        copy.dropped = event.dropped;
+        copy.client = event.client;
+        copy.thread_id = detail::copy(event.thread_id);
+        copy.call_id = detail::copy(event.call_id);
+        copy.sender = detail::copy(event.sender);
+        copy.message_id = detail::copy(event.message_id);
+        copy.code = event.code;
+        return copy;
     }
 
     mc_engine *get() const noexcept { return handle_; }
@@ -243,6 +296,165 @@ inline std::string_view state_name(mc_call_state state) noexcept {
                                           "disconnected", "failed",     "closed"};
     return state <= MC_CALL_STATE_CLOSED ? names[state] : "?";
 }
+
+// --- Platform clients (docs/rest.md, "From C"). Every operation blocks until the service
+// answers: call them from a worker thread, not the audio thread.
+
+// Defaults to fill and change (ca_file: the local service's CA, read when a client is made,
+// so the string needs to live only for the client's constructor).
+inline mc_client_options client_options() {
+    mc_client_options options{};
+    detail::check(mc_client_options_default(&options));
+    return options;
+}
+
+// A user made by IdentityClient::create_user: its id and, when scopes were asked for, its
+// first token ("" otherwise).
+struct User {
+    std::string id;
+    std::string token;
+    std::string expires_on;  // ISO 8601, UTC
+};
+
+struct Token {
+    std::string token;
+    std::string expires_on;
+};
+
+// Users and their tokens, with the access key of a connection string.
+class IdentityClient {
+public:
+    IdentityClient(Engine &engine, const std::string &connection_string,
+                   const mc_client_options &options = client_options()) {
+        detail::check(mc_identity_client_new(engine.get(), connection_string.c_str(), &options,
+                                             handle_.out()));
+    }
+
+    // `scopes`: MC_TOKEN_SCOPE_* OR-ed (0: no token); `expires_in_minutes` 60–1440 (0: 24 h).
+    User create_user(mc_token_scopes scopes, std::uint32_t expires_in_minutes = 0) {
+        detail::Handle<mc_identity_user, mc_identity_user_free> user;
+        detail::check(mc_identity_create_user(handle_.get(), scopes, expires_in_minutes,
+                                              user.out()));
+        const char *id = nullptr, *token = nullptr, *expires_on = nullptr;
+        detail::check(mc_identity_user_id(user.get(), &id));
+        detail::check(mc_identity_user_token(user.get(), &token));
+        detail::check(mc_identity_user_token_expires_on(user.get(), &expires_on));
+        return User{detail::copy(id), detail::copy(token), detail::copy(expires_on)};
+    }
+
+    Token issue_token(const std::string &user_id, mc_token_scopes scopes,
+                      std::uint32_t expires_in_minutes = 0) {
+        char *token = nullptr, *expires_on = nullptr;
+        mc_status status = mc_identity_issue_token(handle_.get(), user_id.c_str(), scopes,
+                                                   expires_in_minutes, &token, &expires_on);
+        // Both owned before a throw (a failure leaves them NULL).
+        Token result{detail::take(token), detail::take(expires_on)};
+        detail::check(status);
+        return result;
+    }
+
+    void revoke_tokens(const std::string &user_id) {
+        detail::check(mc_identity_revoke_tokens(handle_.get(), user_id.c_str()));
+    }
+
+    void delete_user(const std::string &user_id) {
+        detail::check(mc_identity_delete_user(handle_.get(), user_id.c_str()));
+    }
+
+    mc_identity_client *get() const noexcept { return handle_.get(); }
+
+private:
+    detail::Handle<mc_identity_client, mc_identity_client_free> handle_;
+};
+
+struct ChatThread {
+    std::string id;
+    std::size_t invalid_participants = 0;  // participants the service could not add
+};
+
+// One message of ChatClient::list_messages ("" for what it lacks: system messages have no
+// content or sender).
+struct ChatMessage {
+    std::string id;
+    std::string type;  // text, html, topicUpdated, participantAdded, participantRemoved
+    std::string sequence_id;
+    std::string content;
+    std::string sender_id;
+    std::string sender_display_name;
+    std::string created_on;
+};
+
+// Chat as one user (the endpoint and the user's token with the chat scope).
+class ChatClient {
+public:
+    ChatClient(Engine &engine, const std::string &endpoint, const std::string &user_token,
+               const mc_client_options &options = client_options()) {
+        detail::check(mc_chat_client_new(engine.get(), endpoint.c_str(), user_token.c_str(),
+                                         &options, handle_.out()));
+    }
+
+    // From now on the user's chat notifications arrive as engine events (MC_EVENT_CHAT_*,
+    // Event::client == get()). The local service only.
+    void start_events() { detail::check(mc_chat_client_start_events(handle_.get())); }
+    void stop_events() { detail::check(mc_chat_client_stop_events(handle_.get())); }
+
+    // The caller is always a participant; `participant_ids` are the others (`8:acs:…`).
+    ChatThread create_thread(const std::string &topic,
+                             const std::vector<std::string> &participant_ids = {}) {
+        std::vector<const char *> ids;
+        ids.reserve(participant_ids.size());
+        for (const std::string &id : participant_ids) {
+            ids.push_back(id.c_str());
+        }
+        char *thread_id = nullptr;
+        ChatThread thread;
+        detail::check(mc_chat_create_thread(handle_.get(), topic.c_str(), ids.data(),
+                                            ids.size(), &thread_id,
+                                            &thread.invalid_participants));
+        thread.id = detail::take(thread_id);
+        return thread;
+    }
+
+    // Returns the message id.
+    std::string send_message(const std::string &thread_id, const std::string &content,
+                             const std::optional<std::string> &sender_display_name = {}) {
+        char *message_id = nullptr;
+        detail::check(mc_chat_send_message(
+            handle_.get(), thread_id.c_str(), content.c_str(),
+            sender_display_name ? sender_display_name->c_str() : nullptr, &message_id));
+        return detail::take(message_id);
+    }
+
+    // Every message of the thread, newest first, system messages included.
+    std::vector<ChatMessage> list_messages(const std::string &thread_id) {
+        detail::Handle<mc_chat_messages, mc_chat_messages_free> messages;
+        detail::check(mc_chat_list_messages(handle_.get(), thread_id.c_str(), messages.out()));
+        std::size_t count = 0;
+        detail::check(mc_chat_messages_count(messages.get(), &count));
+        std::vector<ChatMessage> result(count);
+        using Accessor = mc_status (*)(const mc_chat_messages *, std::size_t, const char **);
+        auto field = [&messages](Accessor accessor, std::size_t i) {
+            const char *value = nullptr;
+            detail::check(accessor(messages.get(), i, &value));
+            return detail::copy(value);
+        };
+        for (std::size_t i = 0; i < count; i++) {
+            result[i] = ChatMessage{field(mc_chat_messages_id, i),
+                                    field(mc_chat_messages_type, i),
+                                    field(mc_chat_messages_sequence_id, i),
+                                    field(mc_chat_messages_content, i),
+                                    field(mc_chat_messages_sender_id, i),
+                                    field(mc_chat_messages_sender_display_name, i),
+                                    field(mc_chat_messages_created_on, i)};
+        }
+        return result;
+    }
+
+    mc_chat_client *get() const noexcept { return handle_.get(); }
+
+private:
+    detail::Handle<mc_chat_client, mc_chat_client_free> handle_;
+};
 
 }  // namespace mediacore
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the C and C++ examples against the MediaCore library (-Wall -Wextra -Werror; C99
 # -pedantic and C++17) — the shared library, the static library, and under AddressSanitizer +
-# UndefinedBehaviorSanitizer — and runs each; the C call example also under valgrind's leak
-# check. The platform example (identity, relay, chat with its real-time event, SMS) runs under
-# ASan+UBSan with leak detection against the local service, started here on 127.0.0.1 (a free
-# HTTPS port, a fresh data dir). (scripts/c-packaging.sh checks the installed library: symbols,
+# UndefinedBehaviorSanitizer — and runs each against the local service, started here on
+# 127.0.0.1 (scripts/lib/local-service.sh: a free HTTPS port, a fresh data dir). The C and
+# C++ call examples do the whole story (a user and token, a chat message seen as an event, a
+# two-call loopback with WAV in and out); the C call alone also runs under valgrind's leak
+# check. The platform example (identity, relay, chat with its real-time event, SMS, a service
+# error) runs under ASan+UBSan with leak detection. (scripts/c-packaging.sh checks the installed library: symbols,
 # pkg-config, CMake.) scripts/bootstrap.sh installs valgrind and the speech sample the call sends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,18 +30,30 @@ run() {
   esac
 }
 
-# The call example: connected, B received A's packets, and wrote what it heard.
+# The call example: connected, B received A's packets, and wrote what it heard. With
+# "story" it is given the local service first: a user, a chat thread, and the message it sent
+# arriving as an event ("hello from $lang"), the user deleted at the end.
 run_call() {
-  local name=$1; shift
-  local log="$out/$name.log" wav="$out/$name.wav"
+  local name=$1 mode=$2 lang=$3; shift 3
+  local log="$out/$name.log" wav="$out/$name.wav" args=()
+  [ "$mode" = story ] && args=("$connection" "$ca")
   rm -f "$wav"
-  if ! "$@" "$speech" "$wav" 2 >"$log" 2>&1; then
-    cat "$log" >&2; echo "FAIL $name" >&2; exit 1
+  if ! "$@" "$speech" "$wav" 2 "${args[@]}" >"$log" 2>&1; then
+    cat "$log" >&2; [ "$mode" = call ] || tail -20 "$service_log" >&2
+    echo "FAIL $name" >&2; exit 1
   fi
   grep -q '^call A: connected' "$log" && grep -q '^call B: connected' "$log" \
     && grep -qE '^ 2 s  B: received [1-9][0-9]+ ' "$log" && [ -s "$wav" ] \
     || { cat "$log" >&2; echo "FAIL $name: no call" >&2; exit 1; }
-  echo "ok   $name: $(grep '^ 2 s' "$log")"
+  if [ "$mode" = story ]; then
+    grep -qE '^user: 8:acs:\S+ \(token of [1-9][0-9]* bytes' "$log" \
+      && grep -q "^chat event: message \"hello from $lang\" in 19:" "$log" \
+      && grep -q '^user: deleted 8:acs:' "$log" \
+      || { cat "$log" >&2; echo "FAIL $name: no user, chat event or deletion" >&2; exit 1; }
+    echo "ok   $name: user, chat event; $(grep '^ 2 s' "$log")"
+  else
+    echo "ok   $name: $(grep '^ 2 s' "$log")"
+  fi
 }
 
 CFLAGS="-std=c99 -Wall -Wextra -Werror -pedantic -Iinclude"
@@ -54,48 +68,29 @@ run "C++, static library" $out/version-cpp-static
 gcc $CFLAGS $SAN examples/c/version.c $lib/libmediacore.a $static_libs -o $out/version-c-asan
 run "C, static library, ASan+UBSan" $out/version-c-asan
 
+# The local service the story and the platform example use (scripts/lib/local-service.sh).
+. scripts/lib/local-service.sh
+start_local_service
+
+# The C story (examples/c/call.c): shared, ASan+UBSan with leak detection; the call alone
+# under valgrind (with the platform part it takes minutes there: TLS under memcheck).
 gcc $CFLAGS examples/c/call.c -L$lib -lmediacore -Wl,-rpath,"$lib" -o $out/call-c-shared
-run_call call-c-shared $out/call-c-shared
+run_call call-c-shared story C $out/call-c-shared
 gcc $CFLAGS $SAN examples/c/call.c $lib/libmediacore.a $static_libs -o $out/call-c-asan
 # detect_leaks: the whole process, Rust side included, must free what it allocates.
-ASAN_OPTIONS=detect_leaks=1 run_call call-c-asan $out/call-c-asan
+ASAN_OPTIONS=detect_leaks=1 run_call call-c-asan story C $out/call-c-asan
 command -v valgrind >/dev/null || { echo "valgrind is missing: run scripts/bootstrap.sh" >&2; exit 1; }
 # --undef-value-errors=no: ring's AES-GCM assembly (DTLS, SRTP) writes bytes memcheck cannot
 # track and compares tags in constant time, which it reports as uninitialised (false
 # positives); invalid accesses and leaks are still checked (and ASan above checks memory too).
-run_call call-c-valgrind valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
+run_call call-c-valgrind call C valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
   --undef-value-errors=no --error-exitcode=9 $out/call-c-shared
 
-# The platform example against the real local service.
-cargo build --quiet -p mediacore-service
-service_bin=${CARGO_TARGET_DIR:-target}/debug/mediacore-service
-work=$(mktemp -d)
-service_pid=""
-stop_service() {
-  [ -z "$service_pid" ] || { kill "$service_pid" 2>/dev/null || true; wait "$service_pid" 2>/dev/null || true; }
-  rm -rf "$work"
-}
-trap stop_service EXIT
-MEDIACORE_SERVICE_DATA_DIR="$work/data" \
-MEDIACORE_SERVICE_LISTEN_ADDRESS=127.0.0.1 \
-MEDIACORE_SERVICE_HTTPS_PORT=0 \
-MEDIACORE_SERVICE_RELAY_URLS="stun:127.0.0.1:3478,turn:127.0.0.1:3478?transport=udp" \
-  "$service_bin" >"$work/service.out" 2>"$work/service.err" &
-service_pid=$!
-for _ in $(seq 1 300); do
-  grep -q '^ready$' "$work/service.out" 2>/dev/null && break
-  kill -0 "$service_pid" 2>/dev/null || { cat "$work/service.err" >&2; echo "FAIL: the service exited at start" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q '^ready$' "$work/service.out" || { cat "$work/service.err" >&2; echo "FAIL: the service is not ready in 30 s" >&2; exit 1; }
-connection=$(sed -n 's/^connection string: //p' "$work/service.out")
-ca=$(sed -n 's/^CA certificate: //p' "$work/service.out")
-[ -n "$connection" ] && [ -f "$ca" ] || { echo "FAIL: no connection string or CA from the service" >&2; exit 1; }
-
+# The platform example: relay, SMS and a service error besides identity and chat.
 gcc $CFLAGS $SAN examples/c/platform.c $lib/libmediacore.a $static_libs -o $out/platform-c-asan
 log="$out/platform-c-asan.log"
 if ! ASAN_OPTIONS=detect_leaks=1 "$out/platform-c-asan" "$connection" "$ca" >"$log" 2>&1; then
-  cat "$log" >&2; tail -20 "$work/service.err" >&2; echo "FAIL platform-c-asan" >&2; exit 1
+  cat "$log" >&2; tail -20 "$service_log" >&2; echo "FAIL platform-c-asan" >&2; exit 1
 fi
 grep -qE '^user: 8:acs:' "$log" && grep -q '^relay: turn:' "$log" \
   && grep -q '^chat event: message "hello from C"' "$log" \
@@ -106,11 +101,11 @@ grep -qE '^user: 8:acs:' "$log" && grep -q '^relay: turn:' "$log" \
   || { cat "$log" >&2; echo "FAIL platform-c-asan: unexpected output" >&2; exit 1; }
 echo "ok   platform-c-asan: $(grep -c '' "$log") lines, chat event and SMS results as expected"
 
-# --- C++ through include/mediacore.hpp (RAII handles, exceptions): the version and call
-# examples, shared and under ASan+UBSan with leak detection.
+# --- C++ through include/mediacore.hpp (RAII handles, exceptions): the version example and
+# the story (examples/cpp/call.cpp), shared and under ASan+UBSan with leak detection.
 g++ $CXXFLAGS $SAN examples/cpp/version.cpp $lib/libmediacore.a $static_libs -o $out/version-cpp-asan
 run "C++, static library, ASan+UBSan" $out/version-cpp-asan
 g++ $CXXFLAGS examples/cpp/call.cpp -L$lib -lmediacore -Wl,-rpath,"$lib" -o $out/call-cpp-shared
-run_call call-cpp-shared $out/call-cpp-shared
+run_call call-cpp-shared story C++ $out/call-cpp-shared
 g++ $CXXFLAGS $SAN examples/cpp/call.cpp $lib/libmediacore.a $static_libs -o $out/call-cpp-asan
-ASAN_OPTIONS=detect_leaks=1 run_call call-cpp-asan $out/call-cpp-asan
+ASAN_OPTIONS=detect_leaks=1 run_call call-cpp-asan story C++ $out/call-cpp-asan

@@ -1,9 +1,14 @@
-/* Two MediaCore calls on one engine, connected over UDP on 127.0.0.1 through the C ABI:
- * offer/answer, trickled ICE candidates from the event queue, then SECONDS of audio in real
- * time — call A sends a WAV file, call B sends silence — and what B heard written as a WAV.
- * Statistics once a second; every handle freed at the end.
+/* MediaCore's user story through the C ABI. Given a service's connection string (MediaCore's
+ * local service: the chat event needs its notification stream), first a user with a
+ * chat+voip token, a chat thread, and a message seen arriving as an engine event. Then two
+ * calls on the same engine, connected over UDP on 127.0.0.1: offer/answer, trickled ICE
+ * candidates from the event queue, then SECONDS of audio in real time — call A sends a WAV
+ * file, call B sends silence — and what B heard written as a WAV. Statistics once a second;
+ * the user deleted and every handle freed at the end. (examples/c/platform.c shows the other
+ * clients: relay, SMS, service errors.)
  *
- *   call IN.wav OUT.wav [SECONDS]     (IN: 48 kHz mono 16-bit PCM; SECONDS default 3)
+ *   call IN.wav OUT.wav [SECONDS [CONNECTION_STRING [CA_FILE]]]
+ *     IN: 48 kHz mono 16-bit PCM; SECONDS default 3; CA_FILE: the local service's CA (PEM)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -78,6 +83,84 @@ static void write_wav(const char *path, const int16_t *pcm, size_t samples) {
     fclose(f);
 }
 
+/* The endpoint of `endpoint=…;accesskey=…`: the chat client acts as a user (endpoint and
+ * token), never with the key. */
+static char *endpoint_of(const char *connection_string) {
+    const char *start = strstr(connection_string, "endpoint=");
+    if (start == NULL) {
+        fprintf(stderr, "no endpoint= in the connection string\n");
+        exit(1);
+    }
+    start += strlen("endpoint=");
+    size_t len = strcspn(start, ";");
+    char *endpoint = malloc(len + 1);
+    if (endpoint == NULL) {
+        exit(1);
+    }
+    memcpy(endpoint, start, len);
+    endpoint[len] = '\0';
+    return endpoint;
+}
+
+/* The platform part of the story, freed by platform_end. */
+struct platform {
+    mc_identity_client *identity;
+    mc_identity_user *user;
+    mc_chat_client *chat;
+};
+
+/* A user with a chat+voip token, a thread, and a message seen arriving as an event (other
+ * events, none yet for calls, are not expected here). */
+static void platform_start(struct platform *p, mc_engine *engine, const char *connection_string,
+                           const char *ca_file) {
+    mc_client_options options;
+    CHECK(mc_client_options_default(&options));
+    options.ca_file = ca_file;
+    CHECK(mc_identity_client_new(engine, connection_string, &options, &p->identity));
+    CHECK(mc_identity_create_user(p->identity, MC_TOKEN_SCOPE_CHAT | MC_TOKEN_SCOPE_VOIP, 60,
+                                  &p->user));
+    const char *id = NULL, *token = NULL, *expires_on = NULL;
+    CHECK(mc_identity_user_id(p->user, &id));
+    CHECK(mc_identity_user_token(p->user, &token));
+    CHECK(mc_identity_user_token_expires_on(p->user, &expires_on));
+    printf("user: %s (token of %zu bytes, expires %s)\n", id, strlen(token), expires_on);
+
+    char *endpoint = endpoint_of(connection_string);
+    CHECK(mc_chat_client_new(engine, endpoint, token, &options, &p->chat));
+    free(endpoint);
+    /* Before the send, so the message is reported. */
+    CHECK(mc_chat_client_start_events(p->chat));
+    char *thread_id = NULL, *message_id = NULL;
+    CHECK(mc_chat_create_thread(p->chat, "MediaCore C example", NULL, 0, &thread_id, NULL));
+    printf("chat: thread %s\n", thread_id);
+    CHECK(mc_chat_send_message(p->chat, thread_id, "hello from C", "Alice", &message_id));
+    printf("chat: sent message %s\n", message_id);
+    for (;;) {
+        mc_event event;
+        CHECK(mc_engine_poll_event(engine, &event, 10000));
+        if (event.kind == MC_EVENT_CHAT_MESSAGE && event.client == (void *)p->chat &&
+            strcmp(event.message_id, message_id) == 0) {
+            printf("chat event: message \"%s\" in %s from %s\n", event.text, event.thread_id,
+                   event.sender);
+            break;
+        }
+    }
+    mc_string_free(message_id);
+    mc_string_free(thread_id);
+}
+
+static void platform_end(struct platform *p) {
+    mc_chat_client_free(p->chat);
+    if (p->user != NULL) {
+        const char *id = NULL;
+        CHECK(mc_identity_user_id(p->user, &id));
+        CHECK(mc_identity_delete_user(p->identity, id));
+        printf("user: deleted %s\n", id);
+    }
+    mc_identity_user_free(p->user);
+    mc_identity_client_free(p->identity);
+}
+
 static const char *state_name(mc_call_state s) {
     static const char *names[] = {"new", "connecting", "connected", "disconnected", "failed",
                                   "closed"};
@@ -121,7 +204,8 @@ static void tick_until(struct timespec *due, long ms) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s IN.wav OUT.wav [SECONDS]\n", argv[0]);
+        fprintf(stderr, "usage: %s IN.wav OUT.wav [SECONDS [CONNECTION_STRING [CA_FILE]]]\n",
+                argv[0]);
         return 2;
     }
     int seconds = argc > 3 ? atoi(argv[3]) : 3;
@@ -138,6 +222,10 @@ int main(int argc, char **argv) {
 
     mc_engine *engine = NULL;
     CHECK(mc_engine_new(NULL, &engine));
+    struct platform platform = {NULL, NULL, NULL};
+    if (argc > 4) {
+        platform_start(&platform, engine, argv[4], argc > 5 ? argv[5] : NULL);
+    }
     mc_call_options options;
     CHECK(mc_call_options_default(&options));
     options.bind_address = "127.0.0.1";
@@ -216,6 +304,7 @@ int main(int argc, char **argv) {
     CHECK(mc_call_hang_up(a));
     mc_call_free(a);
     mc_call_free(b);
+    platform_end(&platform);
     mc_engine_free(engine);
     free(heard);
     free(silence);

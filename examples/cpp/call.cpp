@@ -1,9 +1,13 @@
-// The C call example (examples/c/call.c) in C++17 through mediacore.hpp: two calls on one
-// engine connected over UDP on 127.0.0.1 — offer/answer, trickled candidates from the event
-// queue, then SECONDS of audio in real time (A sends a WAV file, B silence) — and what B
-// heard written as a WAV. Statistics once a second; the handles free themselves.
+// The C example (examples/c/call.c) in C++17 through mediacore.hpp. Given a service's
+// connection string (MediaCore's local service: the chat event needs its notification
+// stream), first a user with a chat+voip token, a chat thread, and a message seen arriving as
+// an engine event. Then two calls on the same engine connected over UDP on 127.0.0.1 —
+// offer/answer, trickled candidates from the event queue, then SECONDS of audio in real time
+// (A sends a WAV file, B silence) — and what B heard written as a WAV. Statistics once a
+// second; the user deleted at the end; the handles free themselves.
 //
-//   call IN.wav OUT.wav [SECONDS]     (IN: 48 kHz mono 16-bit PCM; SECONDS default 3)
+//   call IN.wav OUT.wav [SECONDS [CONNECTION_STRING [CA_FILE]]]
+//     IN: 48 kHz mono 16-bit PCM; SECONDS default 3; CA_FILE: the local service's CA (PEM)
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -13,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -75,6 +80,72 @@ void write_wav(const std::string &path, const std::vector<std::int16_t> &pcm) {
     }
 }
 
+// The endpoint of `endpoint=…;accesskey=…`: the chat client acts as a user (endpoint and
+// token), never with the key.
+std::string endpoint_of(const std::string &connection_string) {
+    const auto start = connection_string.find("endpoint=");
+    if (start == std::string::npos) {
+        throw std::runtime_error{"no endpoint= in the connection string"};
+    }
+    const auto from = start + std::string_view{"endpoint="}.size();
+    return connection_string.substr(from, connection_string.find(';', from) - from);
+}
+
+// The platform part of the story: a user with a chat+voip token, a thread, and a message
+// seen arriving as an engine event. The user is deleted (and the clients freed) with it.
+class Platform {
+public:
+    Platform(mediacore::Engine &engine, const std::string &connection_string,
+             const std::optional<std::string> &ca_file)
+        : identity_{engine, connection_string, options(ca_file)},
+          user_{identity_.create_user(MC_TOKEN_SCOPE_CHAT | MC_TOKEN_SCOPE_VOIP, 60)},
+          chat_{engine, endpoint_of(connection_string), user_.token, options(ca_file)} {
+        using namespace std::chrono_literals;
+        std::cout << "user: " << user_.id << " (token of " << user_.token.size()
+                  << " bytes, expires " << user_.expires_on << ")" << std::endl;
+        chat_.start_events();  // before the send, so the message is reported
+        const mediacore::ChatThread thread = chat_.create_thread("MediaCore C++ example");
+        std::cout << "chat: thread " << thread.id << std::endl;
+        const std::string message_id = chat_.send_message(thread.id, "hello from C++", "Alice");
+        std::cout << "chat: sent message " << message_id << std::endl;
+        for (;;) {
+            const auto event = engine.poll_event(10s);
+            if (!event) {
+                throw std::runtime_error{"no chat event within 10 s"};
+            }
+            if (event->kind == MC_EVENT_CHAT_MESSAGE && event->client == chat_.get() &&
+                event->message_id == message_id) {
+                std::cout << "chat event: message \"" << event->text << "\" in "
+                          << event->thread_id << " from " << event->sender << std::endl;
+                break;
+            }
+        }
+    }
+
+    ~Platform() {
+        try {
+            identity_.delete_user(user_.id);
+            std::cout << "user: deleted " << user_.id << std::endl;
+        } catch (const mediacore::Error &e) {
+            std::cerr << "delete user: " << e.what() << '\n';
+        }
+    }
+
+    Platform(const Platform &) = delete;
+    Platform &operator=(const Platform &) = delete;
+
+private:
+    static mc_client_options options(const std::optional<std::string> &ca_file) {
+        mc_client_options o = mediacore::client_options();
+        o.ca_file = ca_file ? ca_file->c_str() : nullptr;  // read by the client's constructor
+        return o;
+    }
+
+    mediacore::IdentityClient identity_;
+    mediacore::User user_;
+    mediacore::ChatClient chat_;
+};
+
 // Handles one event: candidates go to the other call; returns true when a call connected.
 bool handle_event(const mediacore::Event &e, mediacore::Call &a, mediacore::Call &b) {
     const char *who = e.call == a.get() ? "A" : "B";
@@ -99,7 +170,9 @@ bool handle_event(const mediacore::Event &e, mediacore::Call &a, mediacore::Call
     }
 }
 
-int run(const std::string &in_path, const std::string &out_path, int seconds) {
+int run(const std::string &in_path, const std::string &out_path, int seconds,
+        const std::optional<std::string> &connection_string,
+        const std::optional<std::string> &ca_file) {
     using namespace std::chrono_literals;
     if (mediacore::abi_version() != MC_ABI_VERSION) {
         std::cerr << "library ABI " << mediacore::abi_version() << ", header ABI "
@@ -109,6 +182,10 @@ int run(const std::string &in_path, const std::string &out_path, int seconds) {
     const std::vector<std::int16_t> speech = read_wav(in_path);
 
     mediacore::Engine engine;
+    std::optional<Platform> platform;
+    if (connection_string) {
+        platform.emplace(engine, *connection_string, ca_file);
+    }
     mc_call_options options = mediacore::Call::default_options();
     options.bind_address = "127.0.0.1";
     options.cname = "engine-a";
@@ -168,14 +245,15 @@ int run(const std::string &in_path, const std::string &out_path, int seconds) {
     write_wav(out_path, heard);
     std::cout << "B heard " << heard.size() << " samples: " << out_path << std::endl;
     a.hang_up();
-    return 0;  // b, a and the engine are freed here, in that order
+    return 0;  // b, a, the platform clients and the engine are freed here, in that order
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        std::cerr << "usage: " << argv[0] << " IN.wav OUT.wav [SECONDS]\n";
+        std::cerr << "usage: " << argv[0]
+                  << " IN.wav OUT.wav [SECONDS [CONNECTION_STRING [CA_FILE]]]\n";
         return 2;
     }
     const int seconds = argc > 3 ? std::atoi(argv[3]) : 3;
@@ -184,7 +262,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     try {
-        return run(argv[1], argv[2], seconds);
+        auto arg = [argc, argv](int i) {
+            return argc > i ? std::optional<std::string>{argv[i]} : std::nullopt;
+        };
+        return run(argv[1], argv[2], seconds, arg(4), arg(5));
     } catch (const mediacore::Error &e) {
         std::cerr << "MediaCore error " << e.status() << ": " << e.what() << '\n';
     } catch (const std::exception &e) {
