@@ -52,7 +52,7 @@ c-examples:
 c-packaging:
 	scripts/c-packaging.sh
 
-# Kotlin through the JNI glue (ffi/jni/): the two-call example on the JVM.
+# Kotlin through the JNI glue (ffi/jni/): the example's story on the JVM, against a local service.
 jni-example:
 	scripts/jni-example.sh
 
