@@ -576,6 +576,15 @@ mc_status mc_set_log_callback(mc_log_callback callback, void *user_data, mc_log_
 // `options` must be NULL or writable memory for an `mc_client_options`.
 mc_status mc_client_options_default(struct mc_client_options *options);
 
+// The endpoint (`https://host:port`) of a connection string `endpoint=…;accesskey=…`, freed
+// with `mc_string_free`: what the user-token clients (chat, calling, relay as a user) take,
+// since an application's users never get the key.
+//
+// # Safety
+// `connection_string` must be NULL or a NUL-terminated string; `endpoint` writable memory for
+// a pointer.
+mc_status mc_connection_string_endpoint(const char *connection_string, char **endpoint);
+
 // Makes a calling client acting as the user whose access token (`voip` scope) is
 // `user_token`, at `endpoint` (the local service's `https://…/`). `options` NULL means the
 // defaults.

@@ -102,6 +102,14 @@ private:
 inline std::string_view version() noexcept { return mc_version(); }
 inline std::uint32_t abi_version() noexcept { return mc_abi_version(); }
 
+/// The endpoint of a connection string `endpoint=…;accesskey=…`: what the user-token clients
+/// (chat, calling) take.
+inline std::string connection_string_endpoint(const std::string &connection_string) {
+    char *endpoint = nullptr;
+    detail::check(mc_connection_string_endpoint(connection_string.c_str(), &endpoint));
+    return detail::take(endpoint);
+}
+
 // One engine event, copied out of the engine's buffer so it outlives the next poll.
 struct Event {
     mc_event_kind kind = 0;

@@ -83,25 +83,6 @@ static void write_wav(const char *path, const int16_t *pcm, size_t samples) {
     fclose(f);
 }
 
-/* The endpoint of `endpoint=…;accesskey=…`: the chat client acts as a user (endpoint and
- * token), never with the key. */
-static char *endpoint_of(const char *connection_string) {
-    const char *start = strstr(connection_string, "endpoint=");
-    if (start == NULL) {
-        fprintf(stderr, "no endpoint= in the connection string\n");
-        exit(1);
-    }
-    start += strlen("endpoint=");
-    size_t len = strcspn(start, ";");
-    char *endpoint = malloc(len + 1);
-    if (endpoint == NULL) {
-        exit(1);
-    }
-    memcpy(endpoint, start, len);
-    endpoint[len] = '\0';
-    return endpoint;
-}
-
 /* The platform part of the story, freed by platform_end. */
 struct platform {
     mc_identity_client *identity;
@@ -125,9 +106,10 @@ static void platform_start(struct platform *p, mc_engine *engine, const char *co
     CHECK(mc_identity_user_token_expires_on(p->user, &expires_on));
     printf("user: %s (token of %zu bytes, expires %s)\n", id, strlen(token), expires_on);
 
-    char *endpoint = endpoint_of(connection_string);
+    char *endpoint = NULL;
+    CHECK(mc_connection_string_endpoint(connection_string, &endpoint));
     CHECK(mc_chat_client_new(engine, endpoint, token, &options, &p->chat));
-    free(endpoint);
+    mc_string_free(endpoint);
     /* Before the send, so the message is reported. */
     CHECK(mc_chat_client_start_events(p->chat));
     char *thread_id = NULL, *message_id = NULL;

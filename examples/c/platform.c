@@ -22,25 +22,6 @@
         }                                                                                \
     } while (0)
 
-/* The endpoint of `endpoint=…;accesskey=…` (the chat client acts as a user: endpoint and
- * token, never the key). */
-static char *endpoint_of(const char *connection_string) {
-    const char *start = strstr(connection_string, "endpoint=");
-    if (start == NULL) {
-        fprintf(stderr, "no endpoint= in the connection string\n");
-        exit(1);
-    }
-    start += strlen("endpoint=");
-    size_t len = strcspn(start, ";");
-    char *endpoint = malloc(len + 1);
-    if (endpoint == NULL) {
-        exit(1);
-    }
-    memcpy(endpoint, start, len);
-    endpoint[len] = '\0';
-    return endpoint;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s CONNECTION_STRING [CA_FILE]\n", argv[0]);
@@ -51,7 +32,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *connection_string = argv[1];
-    char *endpoint = endpoint_of(connection_string);
+    char *endpoint = NULL;
+    CHECK(mc_connection_string_endpoint(connection_string, &endpoint));
 
     mc_engine *engine = NULL;
     CHECK(mc_engine_new(NULL, &engine));
@@ -167,7 +149,7 @@ int main(int argc, char **argv) {
     mc_identity_user_free(bob);
     mc_identity_client_free(identity);
     mc_engine_free(engine);
-    free(endpoint);
+    mc_string_free(endpoint);
     printf("done\n");
     return status == MC_ERR_SERVICE ? 0 : 1;
 }

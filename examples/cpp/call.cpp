@@ -80,17 +80,6 @@ void write_wav(const std::string &path, const std::vector<std::int16_t> &pcm) {
     }
 }
 
-// The endpoint of `endpoint=…;accesskey=…`: the chat client acts as a user (endpoint and
-// token), never with the key.
-std::string endpoint_of(const std::string &connection_string) {
-    const auto start = connection_string.find("endpoint=");
-    if (start == std::string::npos) {
-        throw std::runtime_error{"no endpoint= in the connection string"};
-    }
-    const auto from = start + std::string_view{"endpoint="}.size();
-    return connection_string.substr(from, connection_string.find(';', from) - from);
-}
-
 // The platform part of the story: a user with a chat+voip token, a thread, and a message
 // seen arriving as an engine event. The user is deleted (and the clients freed) with it.
 class Platform {
@@ -99,7 +88,7 @@ public:
              const std::optional<std::string> &ca_file)
         : identity_{engine, connection_string, options(ca_file)},
           user_{identity_.create_user(MC_TOKEN_SCOPE_CHAT | MC_TOKEN_SCOPE_VOIP, 60)},
-          chat_{engine, endpoint_of(connection_string), user_.token, options(ca_file)} {
+          chat_{engine, mediacore::connection_string_endpoint(connection_string), user_.token, options(ca_file)} {
         using namespace std::chrono_literals;
         std::cout << "user: " << user_.id << " (token of " << user_.token.size()
                   << " bytes, expires " << user_.expires_on << ")" << std::endl;

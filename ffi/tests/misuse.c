@@ -61,6 +61,18 @@ static void null_arguments(void) {
     EXPECT(mc_call_process_audio(NULL, pcm, 480, pcm, 480), MC_ERR_NULL_POINTER);
     EXPECT(mc_call_get_stats(NULL, &stats), MC_ERR_NULL_POINTER);
     EXPECT(mc_call_hang_up(NULL), MC_ERR_NULL_POINTER);
+    EXPECT(mc_connection_string_endpoint(NULL, &sdp), MC_ERR_NULL_POINTER);
+    EXPECT(mc_connection_string_endpoint("endpoint=https://h/;accesskey=a2V5", NULL),
+           MC_ERR_NULL_POINTER);
+    EXPECT(mc_connection_string_endpoint("no endpoint here", &sdp), MC_ERR_INVALID_ARGUMENT);
+    EXPECT(mc_connection_string_endpoint("endpoint=https://h:1/;accesskey=a2V5", &sdp), MC_OK);
+    checks++;
+    if (sdp == NULL || strcmp(sdp, "https://h:1") != 0) {
+        fprintf(stderr, "FAIL: endpoint of a connection string: %s\n", sdp ? sdp : "NULL");
+        failures++;
+    }
+    mc_string_free(sdp);
+    sdp = NULL;
     /* Frees of NULL are no-ops. */
     mc_engine_free(NULL);
     mc_call_free(NULL);

@@ -62,6 +62,32 @@ pub unsafe extern "C" fn mc_client_options_default(options: *mut mc_client_optio
     })
 }
 
+/// The endpoint (`https://host:port`) of a connection string `endpoint=…;accesskey=…`, freed
+/// with `mc_string_free`: what the user-token clients (chat, calling, relay as a user) take,
+/// since an application's users never get the key.
+///
+/// # Safety
+/// `connection_string` must be NULL or a NUL-terminated string; `endpoint` writable memory for
+/// a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mc_connection_string_endpoint(
+    connection_string: *const c_char,
+    endpoint: *mut *mut c_char,
+) -> mc_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (text, out) = unsafe {
+            (
+                str_arg(connection_string, "connection_string")?,
+                out_ptr(endpoint, "endpoint")?,
+            )
+        };
+        *out = std::ptr::null_mut();
+        let parsed: media_core::rest::ConnectionString = text.parse().map_err(Error::from)?;
+        crate::boundary::out_string(out, &parsed.endpoint.base_url())
+    })
+}
+
 /// The Rust options from the C ones (NULL: the defaults).
 ///
 /// # Safety
