@@ -49,10 +49,7 @@ CREATE INDEX IF NOT EXISTS outbox_by_time ON outbox (event_ms);
 ";
 
 /// Writes `events` inside the caller's transaction and queues their deliveries.
-pub(super) fn insert(
-    tx: &rusqlite::Transaction<'_>,
-    events: &[OutboxEvent],
-) -> rusqlite::Result<()> {
+pub(super) fn insert(tx: &rusqlite::Connection, events: &[OutboxEvent]) -> rusqlite::Result<()> {
     if events.is_empty() {
         return Ok(());
     }

@@ -1,0 +1,339 @@
+//! The SQLite connections: one writer thread that owns the only write connection and commits
+//! queued writes in groups, and a few read connections beside it (WAL lets readers run while
+//! the writer writes).
+//!
+//! Group commit: the writer takes every write waiting in its queue, runs each in its own
+//! savepoint inside one transaction, commits once, and only then answers the callers. So a
+//! 2xx still means "committed" (WAL with `synchronous=NORMAL`: it survives a crash of the
+//! process), a failing write rolls back only its own savepoint, and under load the cost of a
+//! commit is shared by the whole group.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tokio::sync::{Notify, oneshot};
+
+use super::{StorageError, sqlite_events};
+
+/// Most writes in one group: bounds the time the first of them waits for the commit.
+const MAX_GROUP: usize = 256;
+
+/// Read connections (requests on both cores of a small machine read at once).
+const READERS: usize = 2;
+
+fn err(e: impl std::fmt::Display) -> StorageError {
+    StorageError(e.to_string())
+}
+
+/// Answers a grouped write's caller once the group's commit is known.
+type Reply = Box<dyn FnOnce(Result<(), StorageError>) + Send>;
+
+enum Job {
+    /// Runs in its own savepoint inside the group's transaction; says whether it succeeded
+    /// (its savepoint is kept) and how to answer after the commit.
+    Grouped(Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>),
+    /// Runs alone between groups and manages its own transaction.
+    Alone(Box<dyn FnOnce(&mut Connection) + Send>),
+}
+
+/// Applies the connection settings every connection shares.
+pub(super) fn configure(conn: &Connection) -> Result<(), StorageError> {
+    // NORMAL is durable across process crashes in WAL mode; FULL adds an fsync per commit for
+    // power loss. Requests acknowledged with 2xx must survive a kill -9, which NORMAL gives.
+    // temp_store=MEMORY keeps the savepoints' statement journals off the disk.
+    conn.execute_batch(
+        "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
+         PRAGMA temp_store=MEMORY;",
+    )
+    .map_err(err)?;
+    // Statements of the hot paths stay prepared; the default cache (16) is smaller than the
+    // number of distinct statements the service uses.
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+/// How often the checkpointer copies the WAL back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// The queue of the writer thread.
+pub(super) struct Writer {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Dropped to stop the checkpointer.
+    _checkpointer: mpsc::Sender<()>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`, and a checkpointer thread on a connection of its
+    /// own to the database at `path`; `wake` is notified after a commit that queued event
+    /// deliveries.
+    pub(super) fn start(
+        conn: Connection,
+        path: &Path,
+        wake: Arc<Notify>,
+    ) -> Result<Self, StorageError> {
+        // Checkpoints run beside the writer (PASSIVE: they never block it) instead of inside
+        // the commit that crosses the WAL's size threshold, which would stall a whole group.
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0")
+            .map_err(err)?;
+        let checkpoints = Connection::open(path).map_err(err)?;
+        configure(&checkpoints)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(e) = checkpoints.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::warn!("WAL checkpoint failed: {e}");
+                    }
+                }
+            })
+            .map_err(err)?;
+        let (send, receive) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, &receive, &wake))
+            .map_err(err)?;
+        Ok(Self {
+            jobs: Mutex::new(Some(send)),
+            _checkpointer: stop,
+        })
+    }
+
+    fn submit(&self, job: Job) -> Result<(), StorageError> {
+        let jobs = self
+            .jobs
+            .lock()
+            .map_err(|_| StorageError("writer queue lock poisoned".into()))?;
+        jobs.as_ref()
+            .ok_or_else(|| StorageError("the writer has stopped".into()))?
+            .send(job)
+            .map_err(|_| StorageError("the writer has stopped".into()))
+    }
+
+    /// Runs `f` in the next group's transaction (in its own savepoint: an `Err` undoes only
+    /// what `f` wrote) and returns its result once the group has committed. `f` must not
+    /// begin or commit a transaction itself.
+    pub(super) async fn grouped<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<Result<T, E>>();
+        self.submit(Job::Grouped(Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |commit| {
+                let _ = answer.send(match commit {
+                    Ok(()) => result,
+                    // The savepoint was part of a group whose commit failed: nothing of it stayed.
+                    Err(e) => result.and(Err(e.into())),
+                });
+            });
+            (ok, reply)
+        })))?;
+        answered
+            .await
+            .map_err(|_| StorageError("the writer dropped the request".into()))?
+    }
+
+    /// Runs `f` with the write connection between two groups; `f` begins and commits its
+    /// own transaction.
+    pub(super) async fn alone<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<Result<T, E>>();
+        self.submit(Job::Alone(Box::new(move |conn| {
+            let _ = answer.send(f(conn));
+        })))?;
+        answered
+            .await
+            .map_err(|_| StorageError("the writer dropped the request".into()))?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread once it has finished what is queued.
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+    }
+}
+
+fn run(mut conn: Connection, jobs: &mpsc::Receiver<Job>, wake: &Notify) {
+    let mut next: Option<Job> = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        match job {
+            Job::Alone(f) => {
+                // A panic drops the reply (its caller gets an error); the thread lives on.
+                let _ = catch_unwind(AssertUnwindSafe(|| f(&mut conn)));
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+            }
+            Job::Grouped(first) => {
+                next = group(&conn, first, jobs);
+            }
+        }
+        // The transaction has committed (or rolled back): the delivery worker may look now. A
+        // wake after a rollback finds nothing, which is harmless.
+        if sqlite_events::take_queued() {
+            wake.notify_one();
+        }
+    }
+}
+
+type GroupedFn = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+
+/// Runs `first` and the grouped jobs queued behind it in one transaction, then answers them.
+/// Returns the job that ended the group early, if one did.
+fn group(conn: &Connection, first: GroupedFn, jobs: &mpsc::Receiver<Job>) -> Option<Job> {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let (_, reply) = first(conn);
+        reply(Err(err(e)));
+        return None;
+    }
+    let mut replies: Vec<Reply> = Vec::new();
+    let mut next = None;
+    let mut f = first;
+    loop {
+        if let Some(reply) = savepoint(conn, f) {
+            replies.push(reply);
+        }
+        if replies.len() >= MAX_GROUP {
+            break;
+        }
+        match jobs.try_recv() {
+            Ok(Job::Grouped(g)) => f = g,
+            Ok(alone) => {
+                next = Some(alone);
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    let commit = conn.execute_batch("COMMIT").map_err(err);
+    if commit.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for reply in replies {
+        reply(
+            commit
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| StorageError(e.0.clone())),
+        );
+    }
+    next
+}
+
+/// Runs one grouped job in a savepoint, kept when it succeeded and rolled back when it failed.
+/// `None` when the job panicked (its caller is answered with an error when the reply drops).
+fn savepoint(conn: &Connection, f: GroupedFn) -> Option<Reply> {
+    let step = |sql: &str| {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map(|_| ())
+    };
+    if let Err(e) = step("SAVEPOINT job") {
+        // Without a savepoint the job could not be undone alone: it is not run, and dropping
+        // it answers its caller with an error.
+        tracing::error!("SAVEPOINT failed: {e}");
+        drop(f);
+        return None;
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)));
+    let (ok, reply) = match outcome {
+        Ok((ok, reply)) => (ok, Some(reply)),
+        Err(_) => (false, None),
+    };
+    let undone = if ok {
+        step("RELEASE job")
+    } else {
+        step("ROLLBACK TO job").and_then(|()| step("RELEASE job"))
+    };
+    if let Err(e) = undone {
+        tracing::error!("ending a savepoint failed: {e}");
+    }
+    reply
+}
+
+/// Read connections, used from blocking threads.
+pub(super) struct Readers {
+    conns: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl Readers {
+    /// Opens the read connections of the database at `path` (its schema already made).
+    pub(super) fn open(path: &Path) -> Result<Self, StorageError> {
+        let mut conns = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let conn = Connection::open(path).map_err(err)?;
+            configure(&conn)?;
+            // A guard against a write slipping into a read path: it would bypass the writer.
+            conn.execute_batch("PRAGMA query_only=ON").map_err(err)?;
+            conns.push(Mutex::new(conn));
+        }
+        Ok(Self {
+            conns,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `f` with a read connection on a blocking thread. A read sees every write whose
+    /// caller has been answered.
+    pub(super) async fn read<T, E, F>(self: &Arc<Self>, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        let readers = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let start = readers.next.fetch_add(1, Ordering::Relaxed);
+            let n = readers.conns.len();
+            // A free connection if there is one, else wait for the one in turn.
+            let guard = (0..n)
+                .find_map(|i| readers.conns[(start + i) % n].try_lock().ok())
+                .map_or_else(|| readers.conns[start % n].lock(), Ok)
+                .map_err(|_| StorageError("read connection lock poisoned".into()))?;
+            f(&guard)
+        })
+        .await
+        .map_err(|e| StorageError(e.to_string()))?
+    }
+}
+
+/// Executes `sql` through the connection's cache of prepared statements (parsing SQL costs
+/// more than running these small statements).
+pub(super) fn exec(c: &Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(p)
+}
+
+/// The first row of `sql`, through the cache of prepared statements.
+pub(super) fn row<T>(
+    c: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(p, f)
+}
