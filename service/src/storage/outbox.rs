@@ -19,7 +19,8 @@ pub struct OutboxEvent {
 }
 
 impl OutboxEvent {
-    /// An event with a fresh id.
+    /// An event with a fresh id: a time-ordered uuid (v7), so the outbox's primary-key index
+    /// grows at its end instead of dirtying a random page per event at every commit.
     pub fn new(
         event_type: impl Into<String>,
         subject: impl Into<String>,
@@ -27,7 +28,7 @@ impl OutboxEvent {
         event_ms: i64,
     ) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: uuid::Uuid::now_v7().to_string(),
             event_type: event_type.into(),
             subject: subject.into(),
             data,
