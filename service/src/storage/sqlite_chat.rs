@@ -557,20 +557,31 @@ impl ChatStore for SqliteStorage {
     ) -> ChatResult<Changed<MessageRecord>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
         self.write(move |c: &Connection| {
-            // One statement checks the membership, takes the next sequence and message ids
-            // and returns the thread as it is now (the hot path of chat).
-            let allocated = row(
+            // One statement checks the membership and takes the next sequence and message ids;
+            // the thread is read back with a second (RETURNING would cost a temporary table
+            // per call in SQLite).
+            let allowed = exec(
+                c,
+                "UPDATE chat_threads SET last_sequence = last_sequence + 1, \
+                 last_message_id = CASE WHEN last_message_id < ?2 THEN ?2 \
+                 ELSE last_message_id + 1 END, last_message_ms = ?2 \
+                 WHERE id = ?1 AND EXISTS (SELECT 1 FROM chat_participants p \
+                 WHERE p.thread_id = ?1 AND p.user_id = ?3)",
+                params![thread_id, now_ms, caller],
+            )?;
+            if allowed == 0 {
+                // Not allowed: say why, as the other operations do.
+                guard(c, &thread_id, &caller)?;
+                return Err(ChatRefusal::NotParticipant.into());
+            }
+            let (thread, sequence_id, id) = row(
                 c,
                 concat!(
-                    "UPDATE chat_threads SET last_sequence = last_sequence + 1, \
-                     last_message_id = CASE WHEN last_message_id < ?2 THEN ?2 \
-                     ELSE last_message_id + 1 END, last_message_ms = ?2 \
-                     WHERE id = ?1 AND EXISTS (SELECT 1 FROM chat_participants p \
-                     WHERE p.thread_id = ?1 AND p.user_id = ?3) \
-                     RETURNING id, topic, created_by, created_ms, version_ms, last_message_ms, \
-                     last_sequence, last_message_id"
+                    "SELECT ",
+                    thread_columns!(),
+                    ", t.last_sequence, t.last_message_id FROM chat_threads t WHERE t.id = ?1"
                 ),
-                params![thread_id, now_ms, caller],
+                params![thread_id],
                 |r| {
                     Ok((
                         thread_from_row(r)?,
@@ -578,13 +589,7 @@ impl ChatStore for SqliteStorage {
                         r.get::<_, i64>(7)?,
                     ))
                 },
-            )
-            .optional()?;
-            let Some((thread, sequence_id, id)) = allocated else {
-                // Not allowed: say why, as the other operations do.
-                guard(c, &thread_id, &caller)?;
-                return Err(ChatRefusal::NotParticipant.into());
-            };
+            )?;
             let m = MessageRecord {
                 thread_id: thread_id.clone(),
                 id,

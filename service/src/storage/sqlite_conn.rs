@@ -340,3 +340,91 @@ pub(super) fn row<T>(
 ) -> rusqlite::Result<T> {
     c.prepare_cached(sql)?.query_row(p, f)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer(dir: &Path) -> (Writer, Arc<Readers>) {
+        let path = dir.join("t.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (k INTEGER PRIMARY KEY)")
+            .expect("schema");
+        configure(&conn).expect("configure");
+        let readers = Arc::new(Readers::open(&path).expect("readers"));
+        let writer = Writer::start(conn, &path, Arc::new(Notify::new())).expect("writer");
+        (writer, readers)
+    }
+
+    /// Grouped writes in flight together: one that fails after writing undoes only its own
+    /// rows; the others are committed and visible to readers once answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_fails_alone_in_its_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (writer, readers) = writer(dir.path());
+        let writer = Arc::new(writer);
+        let mut tasks = tokio::task::JoinSet::new();
+        for k in 0..64_i64 {
+            let writer = Arc::clone(&writer);
+            tasks.spawn(async move {
+                let result = writer
+                    .grouped(move |c| {
+                        exec(c, "INSERT INTO t (k) VALUES (?1)", [k]).map_err(err)?;
+                        if k % 8 == 3 {
+                            // Written, then failed: the savepoint must take the row back.
+                            return Err(StorageError("refused".into()));
+                        }
+                        Ok(k)
+                    })
+                    .await;
+                (k, result)
+            });
+        }
+        let mut committed = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let (k, result) = done.expect("task");
+            assert_eq!(result.is_ok(), k % 8 != 3, "write {k}");
+            if result.is_ok() {
+                committed.push(k);
+            }
+        }
+        committed.sort_unstable();
+        let stored: Vec<i64> = readers
+            .read(|c| {
+                let mut s = c.prepare("SELECT k FROM t ORDER BY k").map_err(err)?;
+                let rows = s.query_map([], |r| r.get(0)).map_err(err)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(err)
+            })
+            .await
+            .expect("read");
+        assert_eq!(stored, committed);
+        // A statement error (duplicate key) is a failure of that write only, too.
+        let dup = writer
+            .grouped(|c| exec(c, "INSERT INTO t (k) VALUES (0)", []).map_err(err))
+            .await;
+        assert!(dup.is_err());
+        let alone = writer
+            .alone(|c| {
+                let tx = c.transaction().map_err(err)?;
+                exec(&tx, "INSERT INTO t (k) VALUES (1000)", []).map_err(err)?;
+                tx.commit().map_err(err)
+            })
+            .await;
+        assert!(alone.is_ok());
+    }
+
+    /// A job that panics is answered with an error; the writer goes on.
+    #[tokio::test]
+    async fn a_panicking_write_does_not_stop_the_writer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (writer, _) = writer(dir.path());
+        let panicked: Result<(), StorageError> = writer
+            .grouped(|_| -> Result<(), StorageError> { panic!("job panics") })
+            .await;
+        assert!(panicked.is_err());
+        let next = writer
+            .grouped(|c| exec(c, "INSERT INTO t (k) VALUES (1)", []).map_err(err))
+            .await;
+        assert_eq!(next.expect("writer alive"), 1);
+    }
+}
