@@ -46,6 +46,7 @@ header-check:
 
 c-examples:
 	scripts/c-examples.sh
+	scripts/c-misuse.sh
 
 fuzz-smoke:
 	scripts/fuzz-smoke.sh $(FUZZ_SECONDS)

@@ -7,14 +7,1078 @@
 #include <stddef.h>
 #include <stdbool.h>
 
+// The ABI version this header describes; `mc_abi_version()` is the library's. They differ
+// when a program runs against a library built from another header: check at start. (2:
+// `mc_event` grew the chat and signaling fields.)
+#define MC_ABI_VERSION 2
+
+// A call (opaque).
+typedef struct mc_call mc_call;
+
+// A calling client (opaque), acting as one user.
+typedef struct mc_calling_client mc_calling_client;
+
+// A chat client (opaque), acting as one user.
+typedef struct mc_chat_client mc_chat_client;
+
+// The messages of a thread (opaque), newest first: `mc_chat_messages_count` and the
+// `mc_chat_messages_*` accessors by index.
+typedef struct mc_chat_messages mc_chat_messages;
+
+// An email client (opaque).
+typedef struct mc_email_client mc_email_client;
+
+// An engine (opaque).
+typedef struct mc_engine mc_engine;
+
+// An identity client (opaque).
+typedef struct mc_identity_client mc_identity_client;
+
+// A user made by `mc_identity_create_user` (opaque): its id and, when scopes were asked
+// for, its first token.
+typedef struct mc_identity_user mc_identity_user;
+
+// A relay client (opaque).
+typedef struct mc_relay_client mc_relay_client;
+
+// A relay configuration (opaque): ICE servers and when their credentials expire.
+typedef struct mc_relay_config mc_relay_config;
+
+// An SMS client (opaque).
+typedef struct mc_sms_client mc_sms_client;
+
+// The per-recipient results of a send (opaque), in the order of the recipients.
+typedef struct mc_sms_results mc_sms_results;
+
+// What a MediaCore function returns: `MC_OK` (0) or a negative error code; the thread's
+// `mc_last_error_message()` then says what went wrong.
+typedef int32_t mc_status;
+
+// A STUN or TURN server.
+typedef struct mc_ice_server {
+  // `stun:host:port`, `turn:host:port?transport=udp|tcp`.
+  const char *url;
+  // TURN username (NULL for STUN).
+  const char *username;
+  // TURN password (NULL for STUN).
+  const char *credential;
+} mc_ice_server;
+
+// Options of a call. Fill with `mc_call_options_default` first.
+typedef struct mc_call_options {
+  // `sizeof(mc_call_options)`, set by `mc_call_options_default`.
+  uint32_t struct_size;
+  // The RTP SSRC this call sends with; 0 (default): random.
+  uint32_t ssrc;
+  // RTCP CNAME; NULL (default): "mediacore".
+  const char *cname;
+  // The local address to gather host candidates on (e.g. "127.0.0.1"); NULL (default):
+  // every interface's.
+  const char *bind_address;
+  // STUN/TURN servers (`ice_server_count` of them), or NULL.
+  const struct mc_ice_server *ice_servers;
+  // How many `ice_servers` (at most 16).
+  size_t ice_server_count;
+  // Relayed candidates only (`iceTransportPolicy: "relay"`).
+  bool relay_only;
+  // Opus bitrate in bit/s (6000–510000); 0 (default): MediaCore's.
+  uint32_t opus_bitrate_bps;
+} mc_call_options;
+
+// A call's connection state (RTCPeerConnectionState's values).
+typedef uint32_t mc_call_state;
+
+// A call's statistics at one moment. Unknown values are -1 (`rtt_ms`, `setup_time_ms`).
+typedef struct mc_call_stats {
+  // `MC_CALL_STATE_…`.
+  mc_call_state state;
+  // RTP packets sent.
+  uint64_t packets_sent;
+  // Payload bytes sent.
+  uint64_t bytes_sent;
+  // RTP packets received.
+  uint64_t packets_received;
+  // Packets lost (RFC 3550's cumulative count; negative with duplicates).
+  int64_t packets_lost;
+  // Interarrival jitter, ms.
+  double jitter_ms;
+  // Round-trip time from RTCP, ms; -1 before the first report.
+  double rtt_ms;
+  // Estimated mean opinion score (E-model, 1–4.5).
+  double mos;
+  // Samples played, concealment included.
+  uint64_t total_samples_received;
+  // Samples made up by concealment.
+  uint64_t concealed_samples;
+  // Concealment events.
+  uint64_t concealment_events;
+  // Samples inserted to slow playout down.
+  uint64_t inserted_samples_for_deceleration;
+  // Samples removed to speed playout up.
+  uint64_t removed_samples_for_acceleration;
+  // Packets that arrived too late or duplicated and were dropped.
+  uint64_t packets_discarded;
+  // Mean time samples spent in the jitter buffer (jitterBufferDelay / jitterBufferEmittedCount), ms.
+  double jitter_buffer_delay_ms;
+  // Packets dropped as malformed or unauthenticated (SRTP), together.
+  uint64_t packets_rejected;
+  // From the offer or answer to connected, ms; -1 until connected.
+  double setup_time_ms;
+  // The selected pair's local candidate type ("host", "srflx", "relay"), "" before one.
+  char local_candidate_type[8];
+  // The selected pair's remote candidate type.
+  char remote_candidate_type[8];
+} mc_call_stats;
+
+// What an event reports.
+typedef uint32_t mc_event_kind;
+
+// One event. Strings in it belong to the engine: valid until the next
+// `mc_engine_poll_event` on that engine, or until the callback returns.
+typedef struct mc_event {
+  // `MC_EVENT_…`.
+  mc_event_kind kind;
+  // For `MC_EVENT_CALL_STATE`: the new state (`MC_CALL_STATE_…`); 0 otherwise.
+  mc_call_state state;
+  // The call the event is about (compare with your handle; it may have been freed since).
+  struct mc_call *call;
+  // The event's text (see each kind), or NULL.
+  const char *text;
+  // Events dropped just before this one because nobody read the queue (it holds 10 000).
+  uint64_t dropped;
+  // For chat and signaling events: the `mc_chat_client` or `mc_calling_client` it came
+  // from (compare with your handle); NULL otherwise.
+  void *client;
+  // For chat events: the thread id; NULL otherwise.
+  const char *thread_id;
+  // For signaling events: the call id (for `mc_calling_answer`, …); NULL otherwise.
+  const char *call_id;
+  // For chat and signaling events: who sent it (a raw id, `8:acs:…`), or NULL.
+  const char *sender;
+  // For chat message and read-receipt events: the message id; NULL otherwise.
+  const char *message_id;
+  // For `MC_EVENT_SIGNALING_ENDED`: the end code (see there); 0 otherwise.
+  int32_t code;
+} mc_event;
+
+// Called with each event from the engine's event thread (never from a thread that holds a
+// MediaCore lock, so it may call any MediaCore function, free the call or the engine).
+typedef void (*mc_event_callback)(const struct mc_event *event, void *user_data);
+
+// Options of an engine. Fill with `mc_engine_options_default` first, then change fields.
+typedef struct mc_engine_options {
+  // `sizeof(mc_engine_options)`, set by `mc_engine_options_default`; lets the ABI grow.
+  uint32_t struct_size;
+  // Threads of the network runtime (1–64; default 2).
+  uint32_t worker_threads;
+  // Events go to this callback (on the engine's event thread) instead of
+  // `mc_engine_poll_event`; NULL (default): poll.
+  mc_event_callback event_callback;
+  // Passed to `event_callback`.
+  void *user_data;
+} mc_engine_options;
+
+// Severity of a log record (also the most verbose level passed on).
+typedef uint32_t mc_log_level;
+
+// Receives one log record: its level, the module it came from and the message (both
+// NUL-terminated UTF-8, valid for the call). Called on whichever thread logged — network,
+// event or application threads — possibly on several at once.
+typedef void (*mc_log_callback)(mc_log_level level,
+                                const char *target,
+                                const char *message,
+                                void *user_data);
+
+// Options of a platform client. Fill with `mc_client_options_default` first.
+typedef struct mc_client_options {
+  // `sizeof(mc_client_options)`, set by `mc_client_options_default`.
+  uint32_t struct_size;
+  // A PEM file of certificates trusted besides the system's roots (the local service's
+  // CA, printed at its start); NULL (default): the system's roots only.
+  const char *ca_file;
+  // Longest time for one attempt of a request, ms (default 30 000).
+  uint32_t timeout_ms;
+  // Retries of a throttled or failed request (default 10; 0: none).
+  uint32_t max_retries;
+} mc_client_options;
+
+// Why the callee refuses a call.
+typedef uint32_t mc_reject_reason;
+
+// An email to send. Fill with `mc_email_message_default` first, then set the fields.
+typedef struct mc_email_message {
+  // `sizeof(mc_email_message)`, set by `mc_email_message_default`.
+  uint32_t struct_size;
+  // The sender, `DoNotReply@<verified domain>` (required).
+  const char *sender_address;
+  // The subject (required).
+  const char *subject;
+  // Plain-text body, or NULL.
+  const char *plain_text;
+  // HTML body, or NULL (at least one body is required).
+  const char *html;
+  // To addresses (`to_count`, at least one).
+  const char *const *to;
+  // How many `to`.
+  size_t to_count;
+  // Cc addresses, or NULL.
+  const char *const *cc;
+  // How many `cc`.
+  size_t cc_count;
+  // Bcc addresses, or NULL.
+  const char *const *bcc;
+  // How many `bcc`.
+  size_t bcc_count;
+  // An operation id (a UUID) making a repeated send the same operation, or NULL.
+  const char *operation_id;
+} mc_email_message;
+
+// Token scopes, OR-ed together.
+typedef uint32_t mc_token_scopes;
+
+// Which network path the relay takes.
+typedef uint32_t mc_relay_route;
+
+// Options of a send. Fill with `mc_sms_send_options_default` first.
+typedef struct mc_sms_send_options {
+  // `sizeof(mc_sms_send_options)`, set by `mc_sms_send_options_default`.
+  uint32_t struct_size;
+  // Ask for delivery reports (Event Grid's `SMSDeliveryReportReceived`); default false.
+  bool enable_delivery_report;
+  // A tag echoed in delivery reports; NULL (default): none.
+  const char *tag;
+} mc_sms_send_options;
+
+// A call's connection state changed (`state`).
+#define MC_EVENT_CALL_STATE 1
+
+// A local ICE candidate to send to the peer (`text`: the `candidate:…` line).
+#define MC_EVENT_LOCAL_CANDIDATE 2
+
+// Every local candidate has been reported.
+#define MC_EVENT_GATHERING_COMPLETE 3
+
+// The call failed (`text`: why); a `MC_CALL_STATE_FAILED` state event follows or preceded it.
+#define MC_EVENT_CALL_FAILED 4
+
+// A STUN/TURN server could not be used (`text`: the server and the reason).
+#define MC_EVENT_CANDIDATE_ERROR 5
+
+// The pair of candidates carrying media was chosen (`text`: `local (type) <-> remote (type)`).
+#define MC_EVENT_SELECTED_PAIR 6
+
+// A chat message arrived (`text`: its content; `thread_id`, `message_id`, `sender`;
+// `client`: the `mc_chat_client`). Also for the user's own messages.
+#define MC_EVENT_CHAT_MESSAGE 20
+
+// A chat message was edited (`text`: the new content; `thread_id`, `message_id`, `sender`).
+#define MC_EVENT_CHAT_MESSAGE_EDITED 21
+
+// A chat message was deleted (`thread_id`, `message_id`, `sender`).
+#define MC_EVENT_CHAT_MESSAGE_DELETED 22
+
+// Someone is typing (`thread_id`, `sender`; `text`: their display name).
+#define MC_EVENT_CHAT_TYPING 23
+
+// Someone read up to a message (`thread_id`, `message_id`, `sender`).
+#define MC_EVENT_CHAT_READ_RECEIPT 24
+
+// A thread was created or its topic changed (`thread_id`; `text`: the topic).
+#define MC_EVENT_CHAT_THREAD_UPDATED 25
+
+// A thread was deleted (`thread_id`).
+#define MC_EVENT_CHAT_THREAD_DELETED 26
+
+// Participants joined or left a thread (`thread_id`).
+#define MC_EVENT_CHAT_PARTICIPANTS_CHANGED 27
+
+// The chat notification stream ended (`text`: why); start it again with
+// `mc_chat_client_start_events` and re-read the messages.
+#define MC_EVENT_CHAT_STREAM_ENDED 28
+
+// A call to this user (`call_id`, `sender`: the caller's id; `text`: the caller's SDP offer,
+// for `mc_call_accept_offer`; `client`: the `mc_calling_client`).
+#define MC_EVENT_SIGNALING_INCOMING_CALL 40
+
+// The callee answered this user's call (`call_id`; `text`: the SDP answer, for
+// `mc_call_accept_answer`).
+#define MC_EVENT_SIGNALING_ANSWERED 41
+
+// A call of this user is connected (answered) (`call_id`).
+#define MC_EVENT_SIGNALING_CONNECTED 42
+
+// The other party trickled a candidate (`call_id`; `text`: the `candidate:…` line, for
+// `mc_call_add_remote_candidate`). One event per candidate, in the order sent.
+#define MC_EVENT_SIGNALING_CANDIDATE 43
+
+// The other party will send no more candidates (`call_id`).
+#define MC_EVENT_SIGNALING_END_OF_CANDIDATES 44
+
+// A call of this user ended (`call_id`; `code`: 200 hung up, 487 cancelled, 603 declined,
+// 486 busy, 403 forbidden; `text`: the reason's message; `sender`: who ended it).
+#define MC_EVENT_SIGNALING_ENDED 45
+
+// The signaling notification stream ended for good (`text`: why), e.g. the registration
+// was deleted; dropped connections are resumed without it.
+#define MC_EVENT_SIGNALING_STREAM_ENDED 46
+
+// Made; no check started.
+#define MC_CALL_STATE_NEW 0
+
+// ICE checks or the DTLS handshake under way.
+#define MC_CALL_STATE_CONNECTING 1
+
+// Media can flow.
+#define MC_CALL_STATE_CONNECTED 2
+
+// Consent lost for now; may come back.
+#define MC_CALL_STATE_DISCONNECTED 3
+
+// Gave up.
+#define MC_CALL_STATE_FAILED 4
+
+// Hung up.
+#define MC_CALL_STATE_CLOSED 5
+
+// Logging off.
+#define MC_LOG_OFF 0
+
+// Errors.
+#define MC_LOG_ERROR 1
+
+// Warnings.
+#define MC_LOG_WARN 2
+
+// Informational.
+#define MC_LOG_INFO 3
+
+// Debugging.
+#define MC_LOG_DEBUG 4
+
+// Tracing (very verbose).
+#define MC_LOG_TRACE 5
+
+// Declined (603).
+#define MC_REJECT_DECLINED 0
+
+// Busy (486).
+#define MC_REJECT_BUSY 1
+
+// Forbidden (403).
+#define MC_REJECT_FORBIDDEN 2
+
+// `chat`: chat as the user.
+#define MC_TOKEN_SCOPE_CHAT 1
+
+// `voip`: calls (signaling, relay) as the user.
+#define MC_TOKEN_SCOPE_VOIP 2
+
+// `chat.join`: join threads only.
+#define MC_TOKEN_SCOPE_CHAT_JOIN 4
+
+// `chat.join.limited`: join threads, without adding or removing participants.
+#define MC_TOKEN_SCOPE_CHAT_JOIN_LIMITED 8
+
+// `voip.join`: join calls only.
+#define MC_TOKEN_SCOPE_VOIP_JOIN 16
+
+// The service's choice.
+#define MC_RELAY_ROUTE_DEFAULT 0
+
+// Any route.
+#define MC_RELAY_ROUTE_ANY 1
+
+// The nearest point of presence.
+#define MC_RELAY_ROUTE_NEAREST 2
+
+// Success.
+#define MC_OK 0
+
+// A required pointer argument (handle, string, buffer or out-parameter) was NULL.
+#define MC_ERR_NULL_POINTER -1
+
+// An argument is out of range: an unknown enum value, a wrong size, a string that is not
+// UTF-8, an options struct of an unknown size.
+#define MC_ERR_INVALID_ARGUMENT -2
+
+// The handle is not a live object of the expected type (freed, never made, or another type).
+#define MC_ERR_INVALID_HANDLE -3
+
+// The object cannot do this now (e.g. the call has ended, an answer without an offer).
+#define MC_ERR_INVALID_STATE -4
+
+// Nothing happened within the time asked for (e.g. no event to poll).
+#define MC_ERR_TIMEOUT -5
+
+// Another thread is using the object's audio path at this moment (audio is one thread's).
+#define MC_ERR_BUSY -6
+
+// A socket could not be opened or used, or a server could not be reached.
+#define MC_ERR_NETWORK -7
+
+// The peer's session description or candidate was refused.
+#define MC_ERR_SESSION -8
+
+// The service answered with an error (the message has its status and ACS error code).
+#define MC_ERR_SERVICE -9
+
+// A bug in MediaCore: a panic was caught at the boundary. The object may be unusable.
+#define MC_ERR_INTERNAL -100
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// The ABI version of the library (compare with `MC_ABI_VERSION`).
+uint32_t mc_abi_version(void);
 
 // The version of the MediaCore library as a NUL-terminated `major.minor.patch` string.
 //
 // The string is static: do not free it.
 const char *mc_version(void);
+
+// The message of this thread's last failed MediaCore call ("" after a success), as a
+// NUL-terminated UTF-8 string. It stays valid until this thread's next MediaCore call; do not
+// free it.
+const char *mc_last_error_message(void);
+
+// Frees a string MediaCore returned (an SDP, a candidate, ...). NULL is a no-op.
+//
+// # Safety
+// `s` must be NULL or a string MediaCore returned that has not been freed yet.
+void mc_string_free(char *s);
+
+// Fills `options` with the defaults (and its `struct_size`).
+//
+// # Safety
+// `options` must be NULL or writable memory for an `mc_call_options`.
+mc_status mc_call_options_default(struct mc_call_options *options);
+
+// Makes a call on `engine`: binds its sockets and starts gathering candidates (reported as
+// `MC_EVENT_LOCAL_CANDIDATE` events). `options` NULL means the defaults.
+//
+// # Safety
+// `engine` must be NULL or a handle; `options` NULL or an `mc_call_options` whose pointers
+// are valid for the call; `call` writable memory for a handle.
+mc_status mc_call_new(struct mc_engine *engine,
+                      const struct mc_call_options *options,
+                      struct mc_call **call);
+
+// Hangs up (if not done) and frees the call. NULL is a no-op; may be called from the event
+// callback.
+//
+// # Safety
+// `call` must be NULL or a handle from `mc_call_new`.
+void mc_call_free(struct mc_call *call);
+
+// Creates the SDP offer (freed with `mc_string_free`).
+//
+// # Safety
+// `call` must be NULL or a handle; `sdp` writable memory for a pointer.
+mc_status mc_call_create_offer(struct mc_call *call, char **sdp);
+
+// Takes the peer's offer and creates the answer (freed with `mc_string_free`).
+//
+// # Safety
+// `call` must be NULL or a handle; `offer` NULL or a NUL-terminated string; `answer`
+// writable memory for a pointer.
+mc_status mc_call_accept_offer(struct mc_call *call, const char *offer, char **answer);
+
+// Takes the peer's answer to this call's offer.
+//
+// # Safety
+// `call` must be NULL or a handle; `answer` NULL or a NUL-terminated string.
+mc_status mc_call_accept_answer(struct mc_call *call, const char *answer);
+
+// Adds a candidate the peer trickled (`candidate:…`, with or without `a=`).
+//
+// # Safety
+// `call` must be NULL or a handle; `candidate` NULL or a NUL-terminated string.
+mc_status mc_call_add_remote_candidate(struct mc_call *call, const char *candidate);
+
+// The number of `int16_t` in one 10 ms block of capture and of playout for this call (480
+// each: 48 kHz mono).
+//
+// # Safety
+// `call` must be NULL or a handle; `capture_len` and `playout_len` writable memory for a
+// `size_t` each.
+mc_status mc_call_audio_block_len(struct mc_call *call, size_t *capture_len, size_t *playout_len);
+
+// The audio thread's tick, every 10 ms: sends `capture` (one 10 ms block, 48 kHz,
+// interleaved, `mc_call_audio_block_len` samples) and fills `playout` with what to play. Never blocks, locks against another thread or allocates: a
+// second thread calling at the same moment gets `MC_ERR_BUSY`.
+//
+// # Safety
+// `call` must be NULL or a handle; `capture` NULL or `capture_len` readable samples;
+// `playout` NULL or `playout_len` writable samples.
+mc_status mc_call_process_audio(struct mc_call *call,
+                                const int16_t *capture,
+                                size_t capture_len,
+                                int16_t *playout,
+                                size_t playout_len);
+
+// A snapshot of the call's statistics.
+//
+// # Safety
+// `call` must be NULL or a handle; `stats` writable memory for an `mc_call_stats`.
+mc_status mc_call_get_stats(struct mc_call *call, struct mc_call_stats *stats);
+
+// Hangs up: the peer is told (DTLS close), the call's state becomes closed. The handle
+// stays valid until `mc_call_free`.
+//
+// # Safety
+// `call` must be NULL or a handle.
+mc_status mc_call_hang_up(struct mc_call *call);
+
+// Fills `options` with the defaults (and its `struct_size`).
+//
+// # Safety
+// `options` must be NULL or point to writable memory for an `mc_engine_options`.
+mc_status mc_engine_options_default(struct mc_engine_options *options);
+
+// Starts an engine. `options` NULL means the defaults.
+//
+// # Safety
+// `options` must be NULL or point to an `mc_engine_options`; `engine` to writable memory for
+// a handle.
+mc_status mc_engine_new(const struct mc_engine_options *options, struct mc_engine **engine);
+
+// Stops the engine once its last call is freed (calls keep it running until then). NULL is
+// a no-op. May be called from the event callback.
+//
+// # Safety
+// `engine` must be NULL or a handle from `mc_engine_new`.
+void mc_engine_free(struct mc_engine *engine);
+
+// Waits up to `timeout_ms` (negative: for ever; 0: do not wait) for the next event and
+// copies it to `event`. `MC_ERR_TIMEOUT` when none came. Strings in the event stay valid
+// until the next poll on this engine; poll from one thread. With an event callback,
+// events go there and this returns `MC_ERR_INVALID_STATE`.
+//
+// # Safety
+// `engine` must be NULL or a handle; `event` NULL or writable memory for an `mc_event`.
+mc_status mc_engine_poll_event(struct mc_engine *engine,
+                               struct mc_event *event,
+                               int32_t timeout_ms);
+
+// Sends MediaCore's log records up to `max_level` to `callback` (process-wide; replaces an
+// earlier callback). NULL callback or `MC_LOG_OFF` turns logging off. If the program already
+// installed another `log` logger (a Rust program linking MediaCore), this fails with
+// `MC_ERR_INVALID_STATE`.
+//
+// # Safety
+// `callback` must be safe to call from any thread with `user_data` until it is replaced.
+mc_status mc_set_log_callback(mc_log_callback callback, void *user_data, mc_log_level max_level);
+
+// Fills `options` with the defaults (and its `struct_size`).
+//
+// # Safety
+// `options` must be NULL or writable memory for an `mc_client_options`.
+mc_status mc_client_options_default(struct mc_client_options *options);
+
+// Makes a calling client acting as the user whose access token (`voip` scope) is
+// `user_token`, at `endpoint` (the local service's `https://…/`). `options` NULL means the
+// defaults.
+//
+// # Safety
+// `engine` must be NULL or a handle; `endpoint` and `user_token` NULL or NUL-terminated
+// strings; `options` NULL or an `mc_client_options`; `client` writable memory for a handle.
+mc_status mc_calling_client_new(struct mc_engine *engine,
+                                const char *endpoint,
+                                const char *user_token,
+                                const struct mc_client_options *options,
+                                struct mc_calling_client **client);
+
+// Stops the client's notifications and frees it (the registration stays at the service
+// until `mc_calling_client_unregister` or its expiry). NULL is a no-op; may be called from
+// the event callback.
+//
+// # Safety
+// `client` must be NULL or a handle from `mc_calling_client_new`.
+void mc_calling_client_free(struct mc_calling_client *client);
+
+// Registers this engine for the user's calls and starts delivering its signaling
+// notifications as engine events (`MC_EVENT_SIGNALING_*`, with `client` this handle).
+// Blocks until the stream is open, so a call placed to the user after this returns is
+// reported. Dropped connections are resumed without loss. `registration_id` (NULL: not
+// wanted) is freed with `mc_string_free`. `MC_ERR_INVALID_STATE` when already registered.
+//
+// # Safety
+// `client` must be NULL or a handle; `registration_id` NULL or writable memory for a
+// pointer.
+mc_status mc_calling_client_register(struct mc_calling_client *client, char **registration_id);
+
+// Ends the registration: notifications stop and the service drops what it kept for it.
+// Blocks until the service answers. No-op when not registered.
+//
+// # Safety
+// `client` must be NULL or a handle.
+mc_status mc_calling_client_unregister(struct mc_calling_client *client);
+
+// Places a call to the user `callee_id` (`8:acs:…`) with this engine's SDP offer (from
+// `mc_call_create_offer`). Blocks until the service answers. `call_id` is freed with
+// `mc_string_free`; the answer arrives as `MC_EVENT_SIGNALING_ANSWERED`.
+//
+// # Safety
+// `client` must be NULL or a handle; `callee_id` and `offer_sdp` NULL or NUL-terminated
+// strings; `call_id` writable memory for a pointer.
+mc_status mc_calling_place(struct mc_calling_client *client,
+                           const char *callee_id,
+                           const char *offer_sdp,
+                           char **call_id);
+
+// Answers the ringing call `call_id` (the callee) with this engine's SDP answer (from
+// `mc_call_accept_offer`). Blocks until the service answers.
+//
+// # Safety
+// `client` must be NULL or a handle; `call_id` and `answer_sdp` NULL or NUL-terminated
+// strings.
+mc_status mc_calling_answer(struct mc_calling_client *client,
+                            const char *call_id,
+                            const char *answer_sdp);
+
+// Refuses the ringing call `call_id` (the callee) for `reason` (`MC_REJECT_*`); both
+// parties get `MC_EVENT_SIGNALING_ENDED`. Blocks until the service answers.
+//
+// # Safety
+// `client` must be NULL or a handle; `call_id` NULL or a NUL-terminated string.
+mc_status mc_calling_reject(struct mc_calling_client *client,
+                            const char *call_id,
+                            mc_reject_reason reason);
+
+// Leaves the call `call_id`: hangs up a connected call, cancels (caller) or declines
+// (callee) a ringing one; both parties get `MC_EVENT_SIGNALING_ENDED`. Blocks until the
+// service answers. The media (`mc_call_hang_up`) is the application's to end.
+//
+// # Safety
+// `client` must be NULL or a handle; `call_id` NULL or a NUL-terminated string.
+mc_status mc_calling_hang_up(struct mc_calling_client *client, const char *call_id);
+
+// Trickles local candidates (`candidate:…` lines from `MC_EVENT_LOCAL_CANDIDATE`, `count`
+// of them, in order) to the other party of `call_id`; with `end_of_candidates`, also tells
+// it no more will come (after `MC_EVENT_GATHERING_COMPLETE`). Blocks until the service
+// answers.
+//
+// # Safety
+// `client` must be NULL or a handle; `call_id` NULL or a NUL-terminated string;
+// `candidates` NULL or `count` NUL-terminated strings.
+mc_status mc_calling_send_candidates(struct mc_calling_client *client,
+                                     const char *call_id,
+                                     const char *const *candidates,
+                                     size_t count,
+                                     bool end_of_candidates);
+
+// Makes a chat client acting as the user whose access token (`chat` scope) is
+// `user_token`, at `endpoint` (`https://…/`). The token is used until it expires; then make
+// a new client with a new token. `options` NULL means the defaults.
+//
+// # Safety
+// `engine` must be NULL or a handle; `endpoint` and `user_token` NULL or NUL-terminated
+// strings; `options` NULL or an `mc_client_options`; `client` writable memory for a handle.
+mc_status mc_chat_client_new(struct mc_engine *engine,
+                             const char *endpoint,
+                             const char *user_token,
+                             const struct mc_client_options *options,
+                             struct mc_chat_client **client);
+
+// Stops the client's notifications and frees it. NULL is a no-op; may be called from the
+// event callback.
+//
+// # Safety
+// `client` must be NULL or a handle from `mc_chat_client_new`.
+void mc_chat_client_free(struct mc_chat_client *client);
+
+// Creates a thread with `topic` and the users `participant_ids` (`8:acs:…`,
+// `participant_count` of them; the caller is always one). Blocks until the service answers.
+// `thread_id` is freed with `mc_string_free`; `invalid_participants` (NULL: not wanted)
+// gets how many of the participants the service could not add.
+//
+// # Safety
+// `client` must be NULL or a handle; `topic` NULL or a NUL-terminated string;
+// `participant_ids` NULL or `participant_count` NUL-terminated strings; `thread_id`
+// writable memory for a pointer; `invalid_participants` NULL or writable for a `size_t`.
+mc_status mc_chat_create_thread(struct mc_chat_client *client,
+                                const char *topic,
+                                const char *const *participant_ids,
+                                size_t participant_count,
+                                char **thread_id,
+                                size_t *invalid_participants);
+
+// Sends a text message to `thread_id` with an optional `sender_display_name` (NULL: none).
+// Blocks until the service answers. `message_id` is freed with `mc_string_free`.
+//
+// # Safety
+// `client` must be NULL or a handle; `thread_id`, `content`, `sender_display_name` NULL or
+// NUL-terminated strings; `message_id` writable memory for a pointer.
+mc_status mc_chat_send_message(struct mc_chat_client *client,
+                               const char *thread_id,
+                               const char *content,
+                               const char *sender_display_name,
+                               char **message_id);
+
+// Reads every message of `thread_id` (all pages), newest first, system messages
+// (`participantAdded`, `topicUpdated`, …) included. Blocks until the last page is read.
+// Free `messages` with `mc_chat_messages_free`.
+//
+// # Safety
+// `client` must be NULL or a handle; `thread_id` NULL or a NUL-terminated string;
+// `messages` writable memory for a handle.
+mc_status mc_chat_list_messages(struct mc_chat_client *client,
+                                const char *thread_id,
+                                struct mc_chat_messages **messages);
+
+// How many messages `messages` holds.
+//
+// # Safety
+// `messages` must be NULL or a handle; `count` writable memory for a `size_t`.
+mc_status mc_chat_messages_count(const struct mc_chat_messages *messages, size_t *count);
+
+// Message `index`'s id, borrowed from `messages` (valid until it is freed).
+//
+// # Safety
+// `messages` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_chat_messages_id(const struct mc_chat_messages *messages,
+                              size_t index,
+                              const char **value);
+
+// Message `index`'s type (`text`, `html`, `topicUpdated`, `participantAdded`,
+// `participantRemoved`), borrowed from `messages`.
+//
+// # Safety
+// `messages` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_chat_messages_type(const struct mc_chat_messages *messages,
+                                size_t index,
+                                const char **value);
+
+// Message `index`'s order in the thread (a number as a string), borrowed from `messages`.
+//
+// # Safety
+// `messages` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_chat_messages_sequence_id(const struct mc_chat_messages *messages,
+                                       size_t index,
+                                       const char **value);
+
+// Message `index`'s text or HTML, borrowed from `messages`; NULL for system messages and
+// deleted ones.
+//
+// # Safety
+// `messages` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_chat_messages_content(const struct mc_chat_messages *messages,
+                                   size_t index,
+                                   const char **value);
+
+// Message `index`'s sender (raw id, `8:acs:…`), borrowed from `messages`; NULL for system
+// messages.
+//
+// # Safety
+// `messages` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_chat_messages_sender_id(const struct mc_chat_messages *messages,
+                                     size_t index,
+                                     const char **value);
+
+// Message `index`'s sender display name, borrowed from `messages`; NULL when none.
+//
+// # Safety
+// `messages` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_chat_messages_sender_display_name(const struct mc_chat_messages *messages,
+                                               size_t index,
+                                               const char **value);
+
+// Message `index`'s creation time (ISO 8601), borrowed from `messages`.
+//
+// # Safety
+// `messages` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_chat_messages_created_on(const struct mc_chat_messages *messages,
+                                      size_t index,
+                                      const char **value);
+
+// Frees a message list. NULL is a no-op.
+//
+// # Safety
+// `messages` must be NULL or a handle from `mc_chat_list_messages`.
+void mc_chat_messages_free(struct mc_chat_messages *messages);
+
+// Subscribes to the user's real-time notifications: from now on chat messages, edits,
+// typing, read receipts and thread changes of every thread the user is in arrive as engine
+// events (`MC_EVENT_CHAT_*`, with `client` this handle). Blocks until the subscription is
+// live, so a message sent after this returns is reported. The stream is not replayed: when
+// `MC_EVENT_CHAT_STREAM_ENDED` comes, start it again and re-read the messages. A second
+// start replaces the first subscription. Works against MediaCore's local service (a real
+// ACS resource has no such stream: `MC_ERR_SERVICE`).
+//
+// # Safety
+// `client` must be NULL or a handle.
+mc_status mc_chat_client_start_events(struct mc_chat_client *client);
+
+// Ends the subscription of `mc_chat_client_start_events` (no-op if none).
+//
+// # Safety
+// `client` must be NULL or a handle.
+mc_status mc_chat_client_stop_events(struct mc_chat_client *client);
+
+// Makes an email client with the access key in `connection_string`. `options` NULL means
+// the defaults.
+//
+// # Safety
+// `engine` must be NULL or a handle; `connection_string` NULL or a NUL-terminated string;
+// `options` NULL or an `mc_client_options`; `client` writable memory for a handle.
+mc_status mc_email_client_new(struct mc_engine *engine,
+                              const char *connection_string,
+                              const struct mc_client_options *options,
+                              struct mc_email_client **client);
+
+// Frees an email client. NULL is a no-op.
+//
+// # Safety
+// `client` must be NULL or a handle from `mc_email_client_new`.
+void mc_email_client_free(struct mc_email_client *client);
+
+// Fills `message` with an empty message (and its `struct_size`).
+//
+// # Safety
+// `message` must be NULL or writable memory for an `mc_email_message`.
+mc_status mc_email_message_default(struct mc_email_message *message);
+
+// Sends `message` and waits until the operation ends (the service polled as it asks, so
+// this may take seconds). `status` gets the final status (`Succeeded`), freed with
+// `mc_string_free`. An operation that ends `Failed` or `Canceled` is `MC_ERR_SERVICE` with
+// the operation's error in the message.
+//
+// # Safety
+// `client` must be NULL or a handle; `message` NULL or an `mc_email_message` whose pointers
+// are valid as documented there; `status` writable memory for a pointer.
+mc_status mc_email_send(struct mc_email_client *client,
+                        const struct mc_email_message *message,
+                        char **status);
+
+// Makes an identity client for the resource and access key in `connection_string`
+// (`endpoint=https://…/;accesskey=…`). `options` NULL means the defaults.
+//
+// # Safety
+// `engine` must be NULL or a handle; `connection_string` NULL or a NUL-terminated string;
+// `options` NULL or an `mc_client_options`; `client` writable memory for a handle.
+mc_status mc_identity_client_new(struct mc_engine *engine,
+                                 const char *connection_string,
+                                 const struct mc_client_options *options,
+                                 struct mc_identity_client **client);
+
+// Frees an identity client. NULL is a no-op.
+//
+// # Safety
+// `client` must be NULL or a handle from `mc_identity_client_new`.
+void mc_identity_client_free(struct mc_identity_client *client);
+
+// Creates a user; with `scopes` (`MC_TOKEN_SCOPE_*` OR-ed, 0: no token) also its first
+// token, valid `expires_in_minutes` (60–1440; 0: 24 hours). Blocks until the service
+// answers. Free `user` with `mc_identity_user_free`.
+//
+// # Safety
+// `client` must be NULL or a handle; `user` writable memory for a handle.
+mc_status mc_identity_create_user(struct mc_identity_client *client,
+                                  mc_token_scopes scopes,
+                                  uint32_t expires_in_minutes,
+                                  struct mc_identity_user **user);
+
+// The user's id (`8:acs:…`), borrowed from `user` (valid until it is freed).
+//
+// # Safety
+// `user` must be NULL or a handle; `id` writable memory for a pointer.
+mc_status mc_identity_user_id(const struct mc_identity_user *user, const char **id);
+
+// The user's access token (a JWT), borrowed from `user`; NULL when no scopes were asked for.
+//
+// # Safety
+// `user` must be NULL or a handle; `token` writable memory for a pointer.
+mc_status mc_identity_user_token(const struct mc_identity_user *user, const char **token);
+
+// When the token expires (ISO 8601, UTC), borrowed from `user`; NULL when there is no token.
+//
+// # Safety
+// `user` must be NULL or a handle; `expires_on` writable memory for a pointer.
+mc_status mc_identity_user_token_expires_on(const struct mc_identity_user *user,
+                                            const char **expires_on);
+
+// Frees a user result (the user itself stays at the service). NULL is a no-op.
+//
+// # Safety
+// `user` must be NULL or a handle from `mc_identity_create_user`.
+void mc_identity_user_free(struct mc_identity_user *user);
+
+// Issues a token for `user_id` with `scopes` (at least one), valid `expires_in_minutes`
+// (60–1440; 0: 24 hours). Blocks until the service answers. `token` and `expires_on`
+// (ISO 8601) are freed with `mc_string_free`.
+//
+// # Safety
+// `client` must be NULL or a handle; `user_id` NULL or a NUL-terminated string; `token` and
+// `expires_on` writable memory for a pointer each.
+mc_status mc_identity_issue_token(struct mc_identity_client *client,
+                                  const char *user_id,
+                                  mc_token_scopes scopes,
+                                  uint32_t expires_in_minutes,
+                                  char **token,
+                                  char **expires_on);
+
+// Revokes every token of `user_id` issued so far. Blocks until the service answers.
+//
+// # Safety
+// `client` must be NULL or a handle; `user_id` NULL or a NUL-terminated string.
+mc_status mc_identity_revoke_tokens(struct mc_identity_client *client, const char *user_id);
+
+// Deletes `user_id` (its tokens stop working). Blocks until the service answers.
+//
+// # Safety
+// `client` must be NULL or a handle; `user_id` NULL or a NUL-terminated string.
+mc_status mc_identity_delete_user(struct mc_identity_client *client, const char *user_id);
+
+// Makes a relay client with the access key in `connection_string`. `options` NULL means
+// the defaults.
+//
+// # Safety
+// `engine` must be NULL or a handle; `connection_string` NULL or a NUL-terminated string;
+// `options` NULL or an `mc_client_options`; `client` writable memory for a handle.
+mc_status mc_relay_client_new(struct mc_engine *engine,
+                              const char *connection_string,
+                              const struct mc_client_options *options,
+                              struct mc_relay_client **client);
+
+// Makes a relay client acting as a user with a `voip` token, at `endpoint`
+// (`https://…/`), so the application need not ship the access key.
+//
+// # Safety
+// `engine` must be NULL or a handle; `endpoint` and `user_token` NULL or NUL-terminated
+// strings; `options` NULL or an `mc_client_options`; `client` writable memory for a handle.
+mc_status mc_relay_client_new_with_token(struct mc_engine *engine,
+                                         const char *endpoint,
+                                         const char *user_token,
+                                         const struct mc_client_options *options,
+                                         struct mc_relay_client **client);
+
+// Frees a relay client. NULL is a no-op.
+//
+// # Safety
+// `client` must be NULL or a handle from `mc_relay_client_new*`.
+void mc_relay_client_free(struct mc_relay_client *client);
+
+// Issues a relay configuration, for `user_id` (NULL: none), on `route`
+// (`MC_RELAY_ROUTE_*`), valid `ttl_seconds` (0: the service's default; it may cut it).
+// Blocks until the service answers. Free `config` with `mc_relay_config_free`.
+//
+// # Safety
+// `client` must be NULL or a handle; `user_id` NULL or a NUL-terminated string; `config`
+// writable memory for a handle.
+mc_status mc_relay_issue_config(struct mc_relay_client *client,
+                                const char *user_id,
+                                mc_relay_route route,
+                                uint32_t ttl_seconds,
+                                struct mc_relay_config **config);
+
+// The configuration's ICE servers as an array for `mc_call_options.ice_servers` (and
+// `ice_server_count`), one entry per URL; borrowed from `config` (valid until it is freed,
+// which must wait until the calls using it are made).
+//
+// # Safety
+// `config` must be NULL or a handle; `servers` and `count` writable memory for a pointer
+// and a `size_t`.
+mc_status mc_relay_config_ice_servers(const struct mc_relay_config *config,
+                                      const struct mc_ice_server **servers,
+                                      size_t *count);
+
+// When the credentials stop working (ISO 8601, UTC), borrowed from `config`.
+//
+// # Safety
+// `config` must be NULL or a handle; `expires_on` writable memory for a pointer.
+mc_status mc_relay_config_expires_on(const struct mc_relay_config *config, const char **expires_on);
+
+// Frees a relay configuration. NULL is a no-op.
+//
+// # Safety
+// `config` must be NULL or a handle from `mc_relay_issue_config`.
+void mc_relay_config_free(struct mc_relay_config *config);
+
+// Makes an SMS client with the access key in `connection_string`. `options` NULL means the
+// defaults.
+//
+// # Safety
+// `engine` must be NULL or a handle; `connection_string` NULL or a NUL-terminated string;
+// `options` NULL or an `mc_client_options`; `client` writable memory for a handle.
+mc_status mc_sms_client_new(struct mc_engine *engine,
+                            const char *connection_string,
+                            const struct mc_client_options *options,
+                            struct mc_sms_client **client);
+
+// Frees an SMS client. NULL is a no-op.
+//
+// # Safety
+// `client` must be NULL or a handle from `mc_sms_client_new`.
+void mc_sms_client_free(struct mc_sms_client *client);
+
+// Fills `options` with the defaults (and its `struct_size`).
+//
+// # Safety
+// `options` must be NULL or writable memory for an `mc_sms_send_options`.
+mc_status mc_sms_send_options_default(struct mc_sms_send_options *options);
+
+// Sends `message` from `from` (one of the resource's numbers, E.164) to each of `to`
+// (`to_count` E.164 numbers). Blocks until the service answers. A recipient the service
+// refuses is a failed result, not an error. `options` NULL means the defaults. Free
+// `results` with `mc_sms_results_free`.
+//
+// # Safety
+// `client` must be NULL or a handle; `from` and `message` NULL or NUL-terminated strings;
+// `to` NULL or `to_count` NUL-terminated strings; `options` NULL or an
+// `mc_sms_send_options`; `results` writable memory for a handle.
+mc_status mc_sms_send(struct mc_sms_client *client,
+                      const char *from,
+                      const char *const *to,
+                      size_t to_count,
+                      const char *message,
+                      const struct mc_sms_send_options *options,
+                      struct mc_sms_results **results);
+
+// How many results (one per recipient).
+//
+// # Safety
+// `results` must be NULL or a handle; `count` writable memory for a `size_t`.
+mc_status mc_sms_results_count(const struct mc_sms_results *results, size_t *count);
+
+// Result `index`'s recipient, borrowed from `results` (valid until it is freed).
+//
+// # Safety
+// `results` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_sms_results_to(const struct mc_sms_results *results, size_t index, const char **value);
+
+// Result `index`'s message id, borrowed from `results`; NULL when it was refused.
+//
+// # Safety
+// `results` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_sms_results_message_id(const struct mc_sms_results *results,
+                                    size_t index,
+                                    const char **value);
+
+// Why result `index` failed, borrowed from `results`; NULL when it succeeded.
+//
+// # Safety
+// `results` must be NULL or a handle; `value` writable memory for a pointer.
+mc_status mc_sms_results_error_message(const struct mc_sms_results *results,
+                                       size_t index,
+                                       const char **value);
+
+// Whether result `index`'s message was accepted, and its HTTP status (202 accepted, 400
+// refused, …). Either out-parameter may be NULL.
+//
+// # Safety
+// `results` must be NULL or a handle; `successful` NULL or writable for a `bool`;
+// `http_status` NULL or writable for a `uint16_t`.
+mc_status mc_sms_results_status(const struct mc_sms_results *results,
+                                size_t index,
+                                bool *successful,
+                                uint16_t *http_status);
+
+// Frees SMS results. NULL is a no-op.
+//
+// # Safety
+// `results` must be NULL or a handle from `mc_sms_send`.
+void mc_sms_results_free(struct mc_sms_results *results);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -3,10 +3,11 @@
 #   apt: build tools, cmake + nasm (libopus, rav1e), clang/libclang (bindgen for the libsrtp
 #        peer), OpenSSL headers (libsrtp peer), ALSA and dav1d headers (audio/video crates);
 #        espeak-ng + sox (the speech samples the call demo and tests send), python3-venv
-#        (a venv at .venv with the `pesq` package: ITU-T P.862 scores of received audio);
+#        (a venv at .venv with the `pesq` package: ITU-T P.862 scores of received audio, and
+#        aiosmtpd: the SMTP sink `make run` delivers email to);
 #        libspeexdsp-dev (speexdsp's jitter buffer, a peer of the jitter bench);
 #        chromium (the WebRTC peer of the interop tests), iproute2 (their network namespace),
-#        coturn (the TURN server of the relay tests);
+#        coturn (the TURN server of the relay tests); valgrind (the C example's leak check);
 #   cargo: cargo-fuzz and cbindgen; the nightly toolchain (used only for fuzzing).
 # Idempotent and silent when everything is already present.
 set -euo pipefail
@@ -14,7 +15,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential pkg-config cmake nasm clang libclang-dev libssl-dev
   libasound2-dev libdav1d-dev espeak-ng sox python3 python3-venv python3-dev
-  libspeexdsp-dev chromium iproute2 coturn
+  libspeexdsp-dev chromium iproute2 coturn valgrind
 )
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
@@ -67,10 +68,10 @@ fi
 # PESQ (ITU-T P.862) for scoring received speech: the `pesq` package builds its C extension
 # with gcc on first install (about 20 s).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-if ! "$ROOT/.venv/bin/python" -c 'import pesq, numpy' >/dev/null 2>&1; then
-  say "creating $ROOT/.venv with pesq and numpy"
+if ! "$ROOT/.venv/bin/python" -c 'import pesq, numpy, aiosmtpd' >/dev/null 2>&1; then
+  say "creating $ROOT/.venv with pesq, numpy and aiosmtpd"
   python3 -m venv "$ROOT/.venv"
-  "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check pesq==0.0.4 numpy
+  "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check pesq==0.0.4 numpy aiosmtpd==1.4.6
 fi
 
 "$ROOT/scripts/make-speech.sh"

@@ -5,6 +5,8 @@
 
 #[path = "support/coturn.rs"]
 mod coturn;
+#[path = "support/local_service.rs"]
+mod local_service;
 #[path = "support/pesq.rs"]
 mod pesq;
 #[path = "support/realtime.rs"]
@@ -18,6 +20,8 @@ use media_core::audio::wav::{read_wav, write_wav};
 use media_core::call::session::SessionEvent;
 use media_core::call::udp::{Call, CallEvent, CallOptions, IceServer};
 use media_core::net::transport::TransportState;
+use media_core::rest::relay::RouteType;
+use media_core::rest::{Endpoint, IdentityClient, RelayClient, TokenScope, UserTokenCredential};
 use realtime::wait_for_state;
 
 /// Relayed on loopback the path is as clean as the direct one (call_udp: 4.38); the gate
@@ -120,15 +124,41 @@ async fn relay_only_call_with_long_term_credentials() {
     relayed_call(&server, creds, "static").await;
 }
 
+/// The relay configuration MediaCore's REST adapter gets from the local service (TURN REST
+/// credentials under the secret coturn was started with) is what the two calls use.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn relay_only_call_with_rest_credentials() {
+async fn relay_only_call_with_credentials_the_service_issues() {
     let secret = "mediacore-shared-secret";
     let server = Coturn::start(Auth::Secret(secret), (49250, 49299));
-    let creds = [
-        coturn::rest_credentials(secret, "engine-a"),
-        coturn::rest_credentials(secret, "engine-b"),
-    ];
-    relayed_call(&server, creds, "rest").await;
+    let (service, _dir, options) = local_service::start(|config| {
+        config.relay.urls = vec![server.url()];
+        config.relay.shared_secret = Some(secret.to_owned());
+    })
+    .await;
+    let identity = IdentityClient::from_connection_string(&service.connection_string, &options)
+        .expect("identity client");
+    let endpoint = Endpoint::parse(&service.endpoint).expect("endpoint");
+    let mut creds = Vec::new();
+    for _ in 0..2 {
+        let user = identity
+            .create_user(Some(&[TokenScope::Voip]), None)
+            .await
+            .expect("voip user");
+        let token =
+            UserTokenCredential::new(&user.access_token.expect("token").token).expect("credential");
+        let relay = RelayClient::with_user_token(endpoint.clone(), token, &options)
+            .expect("relay client")
+            .issue_relay_configuration(Some(&user.identity.id), Some(RouteType::Any), None)
+            .await
+            .expect("relay configuration");
+        let servers = relay.to_ice_servers();
+        assert_eq!(servers.len(), 1, "{servers:?}");
+        assert_eq!(servers[0].urls, vec![server.url()]);
+        creds.push((servers[0].username.clone(), servers[0].credential.clone()));
+    }
+    let creds: [(String, String); 2] = creds.try_into().expect("two users");
+    relayed_call(&server, creds, "service").await;
+    service.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

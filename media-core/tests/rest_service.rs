@@ -19,9 +19,11 @@ use media_core::rest::{
     EmailMessage, Endpoint, IdentityClient, RelayClient, RestError, RetryPolicy, SendChatMessage,
     SmsClient, SmsSendOptions, TokenRefresher, TokenScope, UserTokenCredential,
 };
-use mediacore_service::{Config, RunningService};
+use mediacore_service::RunningService;
 
 // The service's own test SMTP sink (RFC 5321 subset over tokio), reused as it is.
+#[path = "support/local_service.rs"]
+mod local_service;
 #[allow(dead_code)]
 #[path = "../../service/tests/support/smtp.rs"]
 mod smtp;
@@ -35,32 +37,15 @@ struct Service {
 impl Service {
     /// A service on 127.0.0.1 (free HTTPS and HTTP ports) delivering email to `smtp_port`.
     async fn start(smtp_port: u16) -> Self {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let mut config = Config {
-            data_dir: dir.path().to_owned(),
-            https_port: 0,
-            http_port: Some(0),
-            ..Config::default()
-        };
-        config.email.relay_port = smtp_port;
-        config.relay.urls = vec![
-            "stun:127.0.0.1:3478".into(),
-            "turn:127.0.0.1:3478?transport=udp".into(),
-        ];
-        let running = mediacore_service::start(&config)
-            .await
-            .expect("service starts");
-        let ca = std::fs::read(&running.ca_path).expect("service CA");
-        let options = ClientOptions {
-            extra_ca_pem: vec![ca],
-            // Keep the tests quick should anything be retried.
-            retry: RetryPolicy {
-                max_retries: 2,
-                backoff_factor: Duration::from_millis(50),
-                ..RetryPolicy::default()
-            },
-            ..ClientOptions::default()
-        };
+        let (running, dir, options) = local_service::start(|config| {
+            config.http_port = Some(0);
+            config.email.relay_port = smtp_port;
+            config.relay.urls = vec![
+                "stun:127.0.0.1:3478".into(),
+                "turn:127.0.0.1:3478?transport=udp".into(),
+            ];
+        })
+        .await;
         Self {
             running,
             _dir: dir,

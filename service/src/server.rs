@@ -12,6 +12,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::auth::entra::EntraVerifier;
+use crate::auth::keys::{AccessKey, AccessKeys, KeyRing, KeyType};
 use crate::auth::token::TokenKey;
 use crate::calling::CallingRuntime;
 use crate::chat::realtime::ChatHub;
@@ -21,7 +22,7 @@ use crate::events::backoff::Backoff;
 use crate::events::{EventsRuntime, webhook};
 use crate::routes::Scheme;
 use crate::sms::gateway::{RecordingGateway, SmsGateway};
-use crate::state::{AccessKeys, AppState, EmailSettings, RelaySettings};
+use crate::state::{AppState, EmailSettings, RelaySettings};
 use crate::storage::{SqliteStorage, Storage, StorageError};
 use crate::{calling, clock, email, events, routes, sms, tls};
 
@@ -61,23 +62,23 @@ fn random_b64(len: usize) -> Result<String, StartError> {
     Ok(B64.encode(buf))
 }
 
-/// A key from the configuration, or the stored one (made on first start).
+/// A key from the configuration, or the stored one (made on first start; replaced when
+/// regenerated).
 async fn access_key(
     storage: &dyn Storage,
     configured: Option<&str>,
-    setting: &str,
-) -> Result<(Vec<u8>, String), StartError> {
-    let text = match configured {
-        Some(k) => k.to_owned(),
-        None => storage.setting_or_insert(setting, &random_b64(32)?).await?,
+    which: KeyType,
+) -> Result<AccessKey, StartError> {
+    let setting = which.setting();
+    let (text, is_configured) = match configured {
+        Some(k) => (k.to_owned(), true),
+        None => (
+            storage.setting_or_insert(setting, &random_b64(32)?).await?,
+            false,
+        ),
     };
-    let bytes = B64
-        .decode(text.trim())
-        .map_err(|e| StartError::Config(format!("{setting} is not base64: {e}")))?;
-    if bytes.is_empty() {
-        return Err(StartError::Config(format!("{setting} is empty")));
-    }
-    Ok((bytes, text.trim().to_owned()))
+    AccessKey::from_base64(&text, is_configured)
+        .ok_or_else(|| StartError::Config(format!("{setting} is not base64 or is empty")))
 }
 
 /// A running service: its addresses, its credentials, and the means to stop it.
@@ -157,16 +158,16 @@ pub async fn start_with_gateway(
         B64.decode(token_key)
             .map_err(|e| StartError::Config(format!("stored token key: {e}")))?,
     );
-    let (primary, primary_b64) = access_key(
+    let primary = access_key(
         storage.as_ref(),
         config.keys.primary.as_deref(),
-        "primary_key",
+        KeyType::Primary,
     )
     .await?;
-    let (secondary, secondary_b64) = access_key(
+    let secondary = access_key(
         storage.as_ref(),
         config.keys.secondary.as_deref(),
-        "secondary_key",
+        KeyType::Secondary,
     )
     .await?;
     let shared_secret = match &config.relay.shared_secret {
@@ -245,12 +246,7 @@ pub async fn start_with_gateway(
 
     let state = Arc::new(AppState {
         storage,
-        keys: AccessKeys {
-            primary,
-            secondary,
-            primary_b64,
-            secondary_b64,
-        },
+        keys: KeyRing::new(AccessKeys { primary, secondary }),
         token_key,
         resource_id,
         resource_location: config.resource_location.clone(),
@@ -375,11 +371,12 @@ pub async fn start_with_gateway(
         );
     }
 
+    let keys = state.keys.current();
     Ok(RunningService {
-        connection_string: format!("endpoint={endpoint};accesskey={}", state.keys.primary_b64),
+        connection_string: format!("endpoint={endpoint};accesskey={}", keys.primary.base64),
         secondary_connection_string: format!(
             "endpoint={endpoint};accesskey={}",
-            state.keys.secondary_b64
+            keys.secondary.base64
         ),
         endpoint,
         https_addr,

@@ -3,28 +3,10 @@
 use std::sync::Arc;
 
 use crate::auth::entra::EntraVerifier;
+use crate::auth::keys::KeyRing;
 use crate::auth::token::TokenKey;
 use crate::chat::realtime::ChatHub;
 use crate::storage::Storage;
-
-/// The two HMAC access keys (raw bytes and the base64 text of a connection string).
-#[derive(Clone)]
-pub struct AccessKeys {
-    /// Primary key bytes.
-    pub primary: Vec<u8>,
-    /// Secondary key bytes.
-    pub secondary: Vec<u8>,
-    /// Primary key, base64.
-    pub primary_b64: String,
-    /// Secondary key, base64.
-    pub secondary_b64: String,
-}
-
-impl std::fmt::Debug for AccessKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AccessKeys(..)")
-    }
-}
 
 /// Relay settings handed out by `/networkTraversal`.
 #[derive(Debug, Clone)]
@@ -55,8 +37,8 @@ pub struct EmailSettings {
 pub struct AppState {
     /// Persistent state.
     pub storage: Arc<dyn Storage>,
-    /// HMAC access keys.
-    pub keys: AccessKeys,
+    /// HMAC access keys (replaceable while running: key regeneration).
+    pub keys: KeyRing,
     /// Key user access tokens are signed with.
     pub token_key: TokenKey,
     /// This resource's id (a uuid), part of every user id.

@@ -14,6 +14,7 @@ use mediacore_service::Config;
 use mediacore_service::events::subscription::{DeliverySchema, SubscriptionSpec};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use support::process::ServiceProcess;
 use support::webhook::{Handshake, Receiver, ReceiverState, header};
 use support::*;
 
@@ -688,56 +689,6 @@ async fn a_restart_in_the_middle_of_a_backlog_delivers_the_rest() {
     .await;
 }
 
-/// The service binary, killed (SIGKILL) when dropped.
-struct Process(std::process::Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the `mediacore-service` binary with `config` (its log goes to `log`); returns it and
-/// its plain-HTTP base URL.
-async fn spawn_binary(config: &std::path::Path, log: &std::path::Path) -> (Process, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mediacore-service"))
-        .arg("--config")
-        .arg(config)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(log).expect("log file"))
-        .spawn()
-        .expect("spawn mediacore-service");
-    let out = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Reads to the end, so the service never writes into a closed pipe.
-    std::thread::spawn(move || {
-        let mut http = None;
-        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("http endpoint: ") {
-                http = Some(url.trim_end_matches('/').to_owned());
-            }
-            if line == "ready" {
-                let _ = tx.send(http.take());
-            }
-        }
-    });
-    let process = Process(child);
-    let http = tokio::task::spawn_blocking(move || rx.recv_timeout(WAIT))
-        .await
-        .expect("join")
-        .ok()
-        .flatten();
-    match http {
-        Some(http) => (process, http),
-        None => panic!(
-            "the service did not start: {}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        ),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_in_the_middle_of_a_delivery_loses_nothing() {
     use base64::Engine as _;
@@ -779,7 +730,8 @@ async fn kill_9_in_the_middle_of_a_delivery_loses_nothing() {
             .expect("ids")
     };
 
-    let (first, http) = spawn_binary(&config, &dir.path().join("first.log")).await;
+    let first = ServiceProcess::spawn(&config, &dir.path().join("first.log")).await;
+    let http = first.http.clone();
     wait_db("kill-9 validated", || sub_state() == "Succeeded").await;
     let client = reqwest::Client::new();
     for i in 0..10 {
@@ -811,7 +763,7 @@ async fn kill_9_in_the_middle_of_a_delivery_loses_nothing() {
         "the kill came mid-backlog"
     );
 
-    let (_second, _) = spawn_binary(&config, &dir.path().join("second.log")).await;
+    let _second = ServiceProcess::spawn(&config, &dir.path().join("second.log")).await;
     wait_all(&r.state, &ids).await;
     assert_eq!(received_ids(&r.state), ids);
 }

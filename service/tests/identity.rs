@@ -234,7 +234,7 @@ async fn state_survives_a_restart() {
     let conn = first.connection_string.clone();
     let ca = std::fs::read(&first.ca_path).expect("ca");
     let resource = first.state.resource_id.clone();
-    let key = first.state.keys.primary.clone();
+    let key = first.state.keys.current().primary.bytes.clone();
     let claims = mediacore_service::auth::token::Claims::new(
         &format!("8:acs:{resource}_00000000-0000-4000-8000-000000000001"),
         &["chat".to_owned()],
@@ -253,7 +253,11 @@ async fn state_survives_a_restart() {
         "the CA is kept"
     );
     assert_eq!(second.state.resource_id, resource);
-    assert_eq!(second.state.keys.primary, key, "generated keys are kept");
+    assert_eq!(
+        second.state.keys.current().primary.bytes,
+        key,
+        "generated keys are kept"
+    );
     assert_ne!(second.connection_string, conn, "new port, same key");
     assert!(
         second

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::chat::ChatParticipant;
 use super::error::RestError;
 use super::identifier::CommunicationIdentifier;
+pub use super::sse::{SseEvent, SseParser};
 
 const WHAT: &str = "chat: real-time notifications";
 
@@ -214,74 +215,6 @@ impl ChatEvent {
                 data: typed(name, data)?,
             },
         })
-    }
-}
-
-/// One dispatched server-sent event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SseEvent {
-    /// `event:` (`message` when absent, as the SSE standard says).
-    pub name: String,
-    /// `data:` lines joined with `\n`.
-    pub data: String,
-}
-
-/// An incremental `text/event-stream` parser: bytes in, complete events out.
-#[derive(Debug, Default)]
-pub struct SseParser {
-    line: Vec<u8>,
-    name: Option<String>,
-    data: Option<String>,
-}
-
-impl SseParser {
-    /// Feeds `bytes`; returns the events they complete.
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
-        let mut out = Vec::new();
-        for &b in bytes {
-            if b != b'\n' {
-                self.line.push(b);
-                continue;
-            }
-            let mut line = std::mem::take(&mut self.line);
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            if let Some(event) = self.line_done(&String::from_utf8_lossy(&line)) {
-                out.push(event);
-            }
-        }
-        out
-    }
-
-    fn line_done(&mut self, line: &str) -> Option<SseEvent> {
-        if line.is_empty() {
-            // A blank line dispatches; an event without data is dropped (SSE standard).
-            let name = self.name.take();
-            let data = self.data.take()?;
-            return Some(SseEvent {
-                name: name.unwrap_or_else(|| "message".to_owned()),
-                data,
-            });
-        }
-        if line.starts_with(':') {
-            return None; // keep-alive comment
-        }
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "event" => self.name = Some(value.to_owned()),
-            "data" => match &mut self.data {
-                Some(data) => {
-                    data.push('\n');
-                    data.push_str(value);
-                }
-                None => self.data = Some(value.to_owned()),
-            },
-            // `id` and `retry` matter for replay, which the service does not offer.
-            _ => {}
-        }
-        None
     }
 }
 

@@ -3,13 +3,16 @@
 //!
 //! Typed async clients on the engine's tokio runtime (reqwest with rustls): [`IdentityClient`],
 //! [`RelayClient`] (relay configuration → a call's ICE servers), [`ChatClient`] and
-//! [`ChatThreadClient`] (with the real-time notification stream), [`SmsClient`] and
-//! [`EmailClient`] (a long-running send). A connection string (or an endpoint and a user
+//! [`ChatThreadClient`] (with the real-time notification stream), [`CallingClient`] (engine
+//! call signaling through the local service: offer/answer, trickled candidates, a resumable
+//! notification stream), [`SmsClient`] and [`EmailClient`] (a long-running send). A connection string (or an endpoint and a user
 //! token) decides whether they talk to the local service or to a real ACS resource; nothing
 //! else changes. Requests are signed with HMAC-SHA256 ([`HmacSigner`]) or carry a user token
 //! refreshed before expiry ([`UserTokenCredential`]); throttling and server errors are retried
 //! as azure-core does ([`retry`]). See `docs/rest.md`.
 
+pub mod calling;
+pub mod calling_events;
 pub mod chat;
 pub mod chat_events;
 pub mod connection_string;
@@ -24,7 +27,15 @@ mod pipeline;
 pub mod relay;
 pub mod retry;
 pub mod sms;
+pub mod sse;
 
+pub use calling::{
+    CallHandle, CallProperties, CallState, CallingClient, Registration, RejectReason,
+};
+pub use calling_events::{
+    CallAnswered, CallConnected, CallEnded, CallingEvent, CallingEventStream, EndKind, EndReason,
+    IncomingCall, RemoteCandidates,
+};
 pub use chat::{ChatClient, ChatParticipant, ChatThreadClient, SendChatMessage};
 pub use chat_events::{ChatEvent, ChatEventStream};
 pub use connection_string::{ConnectionString, Endpoint};

@@ -174,6 +174,11 @@ impl Pipeline {
         Self::new(cs.endpoint, Credential::AccessKey(signer), options)
     }
 
+    /// The retry policy (also the reconnect backoff of the notification streams).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     /// Sends `call`, retrying as the policy says; a success answer is returned unread.
     pub async fn execute(&self, call: &Call<'_>) -> Result<reqwest::Response, RestError> {
         let url = format!("{}{}", self.endpoint.base_url(), call.path_and_query);

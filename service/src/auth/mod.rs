@@ -6,6 +6,7 @@
 
 pub mod entra;
 pub mod hmac;
+pub mod keys;
 pub mod token;
 
 use axum::body::Body;
@@ -113,9 +114,10 @@ async fn identify(state: &SharedState, parts: &Parts, body: &Bytes) -> Result<Ca
             header: &lookup,
             body,
         };
+        let current = state.keys.current();
         let keys = [
-            state.keys.primary.as_slice(),
-            state.keys.secondary.as_slice(),
+            current.primary.bytes.as_slice(),
+            current.secondary.bytes.as_slice(),
         ];
         return match hmac::verify(&request, &keys, clock::now_secs()) {
             Ok(()) => Ok(Caller::AccessKey),

@@ -5,6 +5,7 @@ mod chat;
 mod email;
 mod events;
 mod identity;
+mod keys;
 pub(crate) mod paging;
 mod relay;
 mod sms;
@@ -31,6 +32,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(sms::routes())
         .merge(email::routes())
         .merge(events::routes())
+        .merge(keys::routes())
         // route_layer: unknown paths get 404 without being asked for credentials first.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

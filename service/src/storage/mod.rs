@@ -67,6 +67,9 @@ pub trait Storage:
     /// (several nodes on one database) all get the one value that won.
     async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StorageError>;
 
+    /// Stores `value` as the setting `name`, replacing any earlier value.
+    async fn put_setting(&self, name: &str, value: &str) -> Result<(), StorageError>;
+
     /// Stores a new user.
     async fn create_user(&self, user: &UserRecord) -> Result<(), StorageError>;
 

@@ -204,6 +204,20 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn put_setting(&self, name: &str, value: &str) -> Result<(), StorageError> {
+        let (name, value) = (name.to_owned(), value.to_owned());
+        self.with(move |c| {
+            // Portable upsert (SQLite ≥ 3.24 and PostgreSQL both take ON CONFLICT … DO UPDATE).
+            c.execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn create_user(&self, user: &UserRecord) -> Result<(), StorageError> {
         let stored = user.clone();
         self.write(move |c| {
@@ -296,6 +310,8 @@ mod tests {
         let s = SqliteStorage::open(&dir.path().join("t.db")).expect("open");
         assert_eq!(s.setting_or_insert("k", "a").await.expect("set"), "a");
         assert_eq!(s.setting_or_insert("k", "b").await.expect("get"), "a");
+        s.put_setting("k", "c").await.expect("put");
+        assert_eq!(s.setting_or_insert("k", "d").await.expect("get"), "c");
 
         let u = UserRecord {
             id: "8:acs:r_1".into(),

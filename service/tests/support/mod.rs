@@ -4,6 +4,7 @@
 
 pub mod calling;
 pub mod chat;
+pub mod process;
 pub mod smtp;
 pub mod webhook;
 
