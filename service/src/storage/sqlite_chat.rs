@@ -149,7 +149,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> ChatResult<String> {
 
 fn load_thread(tx: &Connection, thread_id: &str) -> rusqlite::Result<Option<ThreadRecord>> {
     row(
-        &tx,
+        tx,
         concat!(
             "SELECT ",
             thread_columns!(),
@@ -165,7 +165,7 @@ fn load_thread(tx: &Connection, thread_id: &str) -> rusqlite::Result<Option<Thre
 fn guard(tx: &Connection, thread_id: &str, caller: &str) -> ChatResult<ThreadRecord> {
     let thread = load_thread(tx, thread_id)?.ok_or(ChatRefusal::ThreadNotFound)?;
     let member: Option<i64> = row(
-        &tx,
+        tx,
         "SELECT 1 FROM chat_participants WHERE thread_id = ?1 AND user_id = ?2",
         params![thread_id, caller],
         |r| r.get(0),
@@ -187,7 +187,7 @@ fn member_ids(tx: &Connection, thread_id: &str) -> rusqlite::Result<Vec<String>>
 
 fn load_message(tx: &Connection, thread_id: &str, message_id: i64) -> ChatResult<MessageRecord> {
     row(
-        &tx,
+        tx,
         concat!(
             "SELECT ",
             message_columns!(),
@@ -209,7 +209,7 @@ fn allocate_message(
     user_message: bool,
 ) -> rusqlite::Result<(i64, i64)> {
     let (last_sequence, last_id): (i64, i64) = row(
-        &tx,
+        tx,
         "SELECT last_sequence, last_message_id FROM chat_threads WHERE id = ?1",
         params![thread_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -218,14 +218,14 @@ fn allocate_message(
     let id = now_ms.max(last_id + 1);
     if user_message {
         exec(
-            &tx,
+            tx,
             "UPDATE chat_threads SET last_sequence = ?1, last_message_id = ?2, last_message_ms = ?3 \
              WHERE id = ?4",
             params![sequence, id, now_ms, thread_id],
         )?;
     } else {
         exec(
-            &tx,
+            tx,
             "UPDATE chat_threads SET last_sequence = ?1, last_message_id = ?2, version_ms = ?3 \
              WHERE id = ?4",
             params![sequence, id, now_ms, thread_id],
@@ -246,7 +246,7 @@ fn insert_message(tx: &Connection, m: &MessageRecord) -> ChatResult<()> {
         Some(to_json(&m.metadata)?)
     };
     exec(
-        &tx,
+        tx,
         concat!(
             "INSERT INTO chat_messages (",
             message_columns!(),
@@ -313,7 +313,7 @@ fn insert_participant(
 ) -> rusqlite::Result<()> {
     // Join order is kept explicitly: several participants often join in one millisecond.
     exec(
-        &tx,
+        tx,
         "INSERT INTO chat_participants \
          (thread_id, user_id, display_name, share_history_ms, added_ms, join_order) \
          SELECT ?1, ?2, ?3, ?4, ?5, COALESCE(MAX(join_order), 0) + 1 \
@@ -361,7 +361,7 @@ impl ChatStore for SqliteStorage {
         self.write(move |c: &Connection| {
             let tx = c;
             if let Some((request_id, hash)) = &new.repeatability {
-                let seen: Option<(String, String)> = row(&tx,
+                let seen: Option<(String, String)> = row(tx,
                         "SELECT request_hash, response FROM chat_thread_requests \
                          WHERE creator = ?1 AND request_id = ?2",
                         params![new.creator, request_id],
@@ -375,7 +375,7 @@ impl ChatStore for SqliteStorage {
                     return Ok(CreateThreadOutcome::Replayed(response));
                 }
             }
-            exec(&tx,
+            exec(tx,
                 "INSERT INTO chat_threads \
                  (id, topic, created_by, created_ms, version_ms, last_message_ms, last_sequence, last_message_id) \
                  VALUES (?1, ?2, ?3, ?4, ?4, NULL, 0, 0)",
@@ -399,10 +399,10 @@ impl ChatStore for SqliteStorage {
                 }
             }
             for p in &participants {
-                insert_participant(&tx, &new.id, p, new.now_ms)?;
+                insert_participant(tx, &new.id, p, new.now_ms)?;
             }
             system_message(
-                &tx,
+                tx,
                 &new.id,
                 kind::TOPIC_UPDATED,
                 Some(new.topic.clone()),
@@ -411,7 +411,7 @@ impl ChatStore for SqliteStorage {
                 new.now_ms,
             )?;
             system_message(
-                &tx,
+                tx,
                 &new.id,
                 kind::PARTICIPANT_ADDED,
                 None,
@@ -420,7 +420,7 @@ impl ChatStore for SqliteStorage {
                 new.now_ms,
             )?;
             if let Some((request_id, hash)) = &new.repeatability {
-                exec(&tx,
+                exec(tx,
                     "INSERT INTO chat_thread_requests (creator, request_id, request_hash, response, created_ms) \
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![new.creator, request_id, hash, new.response, new.now_ms],
@@ -497,14 +497,14 @@ impl ChatStore for SqliteStorage {
             (thread_id.to_owned(), caller.to_owned(), topic.to_owned());
         self.write(move |c: &Connection| {
             let tx = c;
-            guard(&tx, &thread_id, &caller)?;
+            guard(tx, &thread_id, &caller)?;
             exec(
-                &tx,
+                tx,
                 "UPDATE chat_threads SET topic = ?1 WHERE id = ?2",
                 params![topic, thread_id],
             )?;
             let m = system_message(
-                &tx,
+                tx,
                 &thread_id,
                 kind::TOPIC_UPDATED,
                 Some(topic),
@@ -527,12 +527,12 @@ impl ChatStore for SqliteStorage {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
         self.write(move |c: &Connection| {
             let tx = c;
-            let mut thread = guard(&tx, &thread_id, &caller)?;
-            let audience = member_ids(&tx, &thread_id)?;
+            let mut thread = guard(tx, &thread_id, &caller)?;
+            let audience = member_ids(tx, &thread_id)?;
             thread.version_ms = now_ms;
             // Cascades to participants, messages and read receipts.
             exec(
-                &tx,
+                tx,
                 "DELETE FROM chat_threads WHERE id = ?1",
                 params![thread_id],
             )?;
@@ -682,8 +682,8 @@ impl ChatStore for SqliteStorage {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
         self.write(move |c: &Connection| {
             let tx = c;
-            guard(&tx, &thread_id, &caller)?;
-            let mut m = load_message(&tx, &thread_id, message_id)?;
+            guard(tx, &thread_id, &caller)?;
+            let mut m = load_message(tx, &thread_id, message_id)?;
             if m.deleted_ms.is_some() {
                 return Err(ChatRefusal::MessageNotFound.into());
             }
@@ -706,7 +706,7 @@ impl ChatStore for SqliteStorage {
             } else {
                 Some(to_json(&m.metadata)?)
             };
-            exec(&tx,
+            exec(tx,
                 "UPDATE chat_messages SET body = ?1, metadata = ?2, edited_ms = ?3, version_ms = ?3 \
                  WHERE thread_id = ?4 AND id = ?5",
                 params![m.body, metadata, now_ms, thread_id, message_id],
@@ -727,8 +727,8 @@ impl ChatStore for SqliteStorage {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
         self.write(move |c: &Connection| {
             let tx = c;
-            guard(&tx, &thread_id, &caller)?;
-            let mut m = load_message(&tx, &thread_id, message_id)?;
+            guard(tx, &thread_id, &caller)?;
+            let mut m = load_message(tx, &thread_id, message_id)?;
             if m.sender_id.as_deref() != Some(caller.as_str()) {
                 return Err(ChatRefusal::NotSender.into());
             }
@@ -736,7 +736,7 @@ impl ChatStore for SqliteStorage {
                 return Ok(None);
             }
             // The content goes; the message stays as a tombstone so clients can sync.
-            exec(&tx,
+            exec(tx,
                 "UPDATE chat_messages SET body = NULL, metadata = NULL, deleted_ms = ?1, version_ms = ?1 \
                  WHERE thread_id = ?2 AND id = ?3",
                 params![now_ms, thread_id, message_id],
@@ -791,21 +791,21 @@ impl ChatStore for SqliteStorage {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
         self.write(move |c: &Connection| {
             let tx = c;
-            guard(&tx, &thread_id, &caller)?;
-            let present = member_ids(&tx, &thread_id)?;
+            guard(tx, &thread_id, &caller)?;
+            let present = member_ids(tx, &thread_id)?;
             let mut added: Vec<ParticipantRecord> = Vec::new();
             for p in participants {
                 if present.contains(&p.user_id) || added.iter().any(|q| q.user_id == p.user_id) {
                     continue;
                 }
-                insert_participant(&tx, &thread_id, &p, now_ms)?;
+                insert_participant(tx, &thread_id, &p, now_ms)?;
                 added.push(p);
             }
             if added.is_empty() {
                 return Ok(None);
             }
             let m = system_message(
-                &tx,
+                tx,
                 &thread_id,
                 kind::PARTICIPANT_ADDED,
                 None,
@@ -830,9 +830,9 @@ impl ChatStore for SqliteStorage {
             (thread_id.to_owned(), caller.to_owned(), user_id.to_owned());
         self.write(move |c: &Connection| {
             let tx = c;
-            guard(&tx, &thread_id, &caller)?;
+            guard(tx, &thread_id, &caller)?;
             let removed: Option<ParticipantRecord> = row(
-                &tx,
+                tx,
                 "SELECT user_id, display_name, share_history_ms FROM chat_participants \
                      WHERE thread_id = ?1 AND user_id = ?2",
                 params![thread_id, user_id],
@@ -849,17 +849,17 @@ impl ChatStore for SqliteStorage {
                 return Ok(None);
             };
             exec(
-                &tx,
+                tx,
                 "DELETE FROM chat_participants WHERE thread_id = ?1 AND user_id = ?2",
                 params![thread_id, user_id],
             )?;
             exec(
-                &tx,
+                tx,
                 "DELETE FROM chat_read_receipts WHERE thread_id = ?1 AND user_id = ?2",
                 params![thread_id, user_id],
             )?;
             let m = system_message(
-                &tx,
+                tx,
                 &thread_id,
                 kind::PARTICIPANT_REMOVED,
                 None,
@@ -884,9 +884,9 @@ impl ChatStore for SqliteStorage {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
         self.write(move |c: &Connection| {
             let tx = c;
-            guard(&tx, &thread_id, &caller)?;
-            let m = load_message(&tx, &thread_id, message_id)?;
-            let stored: Option<i64> = row(&tx,
+            guard(tx, &thread_id, &caller)?;
+            let m = load_message(tx, &thread_id, message_id)?;
+            let stored: Option<i64> = row(tx,
                     "SELECT sequence_id FROM chat_read_receipts WHERE thread_id = ?1 AND user_id = ?2",
                     params![thread_id, caller],
                     |r| r.get(0),
@@ -894,14 +894,14 @@ impl ChatStore for SqliteStorage {
                 .optional()?;
             match stored {
                 None => {
-                    exec(&tx,
+                    exec(tx,
                         "INSERT INTO chat_read_receipts (thread_id, user_id, message_id, sequence_id, read_ms) \
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![thread_id, caller, message_id, m.sequence_id, now_ms],
                     )?;
                 }
                 Some(seq) if seq <= m.sequence_id => {
-                    exec(&tx,
+                    exec(tx,
                         "UPDATE chat_read_receipts SET message_id = ?1, sequence_id = ?2, read_ms = ?3 \
                          WHERE thread_id = ?4 AND user_id = ?5",
                         params![message_id, m.sequence_id, now_ms, thread_id, caller],

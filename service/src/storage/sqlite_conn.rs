@@ -32,10 +32,13 @@ fn err(e: impl std::fmt::Display) -> StorageError {
 /// Answers a grouped write's caller once the group's commit is known.
 type Reply = Box<dyn FnOnce(Result<(), StorageError>) + Send>;
 
+/// A grouped write: runs in its savepoint, says whether it succeeded and how to answer.
+type GroupedFn = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+
 enum Job {
     /// Runs in its own savepoint inside the group's transaction; says whether it succeeded
     /// (its savepoint is kept) and how to answer after the commit.
-    Grouped(Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>),
+    Grouped(GroupedFn),
     /// Runs alone between groups and manages its own transaction.
     Alone(Box<dyn FnOnce(&mut Connection) + Send>),
 }
@@ -202,8 +205,6 @@ fn run(mut conn: Connection, jobs: &mpsc::Receiver<Job>, wake: &Notify) {
         }
     }
 }
-
-type GroupedFn = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
 
 /// Runs `first` and the grouped jobs queued behind it in one transaction, then answers them.
 /// Returns the job that ended the group early, if one did.
