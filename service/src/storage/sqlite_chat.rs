@@ -1,5 +1,6 @@
-//! [`ChatStore`] on SQLite. Each operation is one transaction on the shared connection; the SQL
-//! is portable (keyset paging, `LIMIT … OFFSET …`, no SQLite-only syntax).
+//! [`ChatStore`] on SQLite. Each change is one savepoint in the writer's group commit (atomic,
+//! answered after the commit), each read one read transaction on a read connection; the SQL is
+//! portable (keyset paging, `LIMIT … OFFSET …`, no SQLite-only syntax).
 
 use std::collections::BTreeMap;
 
