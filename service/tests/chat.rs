@@ -402,6 +402,16 @@ async fn participants_add_remove_and_page() {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // Nor may she write: the check runs in the write that follows the removal's commit.
+    let (s, v) = t
+        .as_user(
+            &carol,
+            Method::POST,
+            &format!("/chat/threads/{thread}/messages"),
+            Some(json!({"content": "still here?"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
 
     let (_, v) = t
         .as_user(

@@ -82,14 +82,28 @@ impl ChatHub {
     /// Queues `notification` for every connection of every user in `audience`. Connections
     /// that are gone or full are dropped (a full one sees its stream end).
     pub fn publish(&self, audience: &[String], notification: Arc<Notification>) {
+        self.publish_with(audience, || notification);
+    }
+
+    /// As [`ChatHub::publish`], making the notification only if one of `audience` is
+    /// connected (most requests have no listener, and building it costs more than the check).
+    pub fn publish_with(&self, audience: &[String], make: impl FnOnce() -> Arc<Notification>) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
+        let mut make = Some(make);
+        let mut notification = None;
         for user in audience {
             let Some(senders) = inner.by_user.get_mut(user) else {
                 continue;
             };
-            senders.retain(|tx| tx.try_send(Arc::clone(&notification)).is_ok());
+            if notification.is_none() {
+                notification = make.take().map(|m| m());
+            }
+            let Some(notification) = &notification else {
+                continue;
+            };
+            senders.retain(|tx| tx.try_send(Arc::clone(notification)).is_ok());
             if senders.is_empty() {
                 inner.by_user.remove(user);
             }

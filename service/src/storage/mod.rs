@@ -10,6 +10,7 @@ pub mod sms;
 mod sqlite;
 mod sqlite_calling;
 mod sqlite_chat;
+mod sqlite_conn;
 mod sqlite_email;
 mod sqlite_events;
 mod sqlite_sms;

@@ -1,11 +1,14 @@
-//! SQLite backend: one connection in WAL mode, used from blocking threads.
+//! SQLite backend in WAL mode: a writer thread with group commit, read connections beside it
+//! (`sqlite_conn`), and the users' revocation marks cached in memory.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::sqlite_conn::{self, Readers, Writer};
 use super::{
     Storage, StorageError, UserRecord, outbox, sqlite_calling, sqlite_chat, sqlite_email,
     sqlite_events, sqlite_sms,
@@ -23,10 +26,14 @@ CREATE TABLE IF NOT EXISTS users (
 );
 ";
 
-/// Storage in one SQLite file (WAL journal, so readers never wait for the writer's commit).
+/// Storage in one SQLite file (WAL journal, so readers never wait for the writer's commit):
+/// writes go through one writer thread that commits them in groups, reads through a few read
+/// connections (see `sqlite_conn`).
 #[derive(Clone)]
 pub struct SqliteStorage {
-    pub(super) conn: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
+    readers: Arc<Readers>,
+    users: Arc<UserMarks>,
     /// Woken after a transaction queued event deliveries.
     pub(super) deliveries_queued: Arc<tokio::sync::Notify>,
 }
@@ -41,6 +48,72 @@ fn err(e: impl std::fmt::Display) -> StorageError {
     StorageError(e.to_string())
 }
 
+/// Users as last committed, kept in memory so that checking a token's revocation on every
+/// request needs no trip to the database. Sound because this process is the only writer of
+/// its database: revocation and deletion update the cache after their commit and before
+/// their caller is answered. (A backend shared by several nodes cannot keep this.)
+#[derive(Default)]
+struct UserMarks {
+    inner: RwLock<Marks>,
+}
+
+#[derive(Default)]
+struct Marks {
+    /// Bumped by every change, so a lookup that read the database before a change does not
+    /// store what it read after it.
+    epoch: u64,
+    users: HashMap<String, UserRecord>,
+}
+
+/// Most users kept; past it the cache starts over (it only saves reads).
+const MAX_CACHED_USERS: usize = 100_000;
+
+impl UserMarks {
+    fn get(&self, id: &str) -> Result<(Option<UserRecord>, u64), StorageError> {
+        let marks = self
+            .inner
+            .read()
+            .map_err(|_| StorageError("user cache lock poisoned".into()))?;
+        Ok((marks.users.get(id).cloned(), marks.epoch))
+    }
+
+    /// Stores `user`: as read at `epoch` (`Some`), or as just committed (`None`).
+    fn put(&self, user: UserRecord, read_at: Option<u64>) -> Result<(), StorageError> {
+        let mut marks = self
+            .inner
+            .write()
+            .map_err(|_| StorageError("user cache lock poisoned".into()))?;
+        match read_at {
+            Some(epoch) if epoch != marks.epoch => return Ok(()),
+            Some(_) => {}
+            None => marks.epoch += 1,
+        }
+        if marks.users.len() >= MAX_CACHED_USERS {
+            marks.users.clear();
+        }
+        marks.users.insert(user.id.clone(), user);
+        Ok(())
+    }
+
+    fn forget(&self, id: &str) -> Result<(), StorageError> {
+        let mut marks = self
+            .inner
+            .write()
+            .map_err(|_| StorageError("user cache lock poisoned".into()))?;
+        marks.epoch += 1;
+        marks.users.remove(id);
+        Ok(())
+    }
+}
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: r.get(0)?,
+        created_ms: r.get(1)?,
+        tokens_revoked_ms: r.get(2)?,
+    })
+}
+
 impl SqliteStorage {
     /// Opens (creating if needed) the database at `path` and its schema.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
@@ -51,12 +124,7 @@ impl SqliteStorage {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StorageError(format!("journal_mode is {mode}, not wal")));
         }
-        // NORMAL is durable across process crashes in WAL mode; FULL adds an fsync per commit
-        // for power loss. Requests acknowledged with 2xx must survive a kill -9, which NORMAL gives.
-        conn.execute_batch(
-            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-        )
-        .map_err(err)?;
+        sqlite_conn::configure(&conn)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_chat::SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_sms::SCHEMA).map_err(err)?;
@@ -64,34 +132,46 @@ impl SqliteStorage {
         conn.execute_batch(outbox::SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_events::SCHEMA).map_err(err)?;
         conn.execute_batch(sqlite_calling::SCHEMA).map_err(err)?;
+        let readers = Readers::open(path)?;
+        let deliveries_queued = Arc::new(tokio::sync::Notify::new());
+        let writer = Writer::start(conn, path, Arc::clone(&deliveries_queued))?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-            deliveries_queued: Arc::new(tokio::sync::Notify::new()),
+            writer: Arc::new(writer),
+            readers: Arc::new(readers),
+            users: Arc::default(),
+            deliveries_queued,
         })
     }
 
-    /// Runs `f` with the connection on a blocking thread.
+    /// Runs `f` with the write connection on the writer thread, between groups; `f` begins and
+    /// commits its own transaction.
     pub(super) async fn with<T, F>(&self, f: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        let wake = Arc::clone(&self.deliveries_queued);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| StorageError("connection lock poisoned".into()))?;
-            let result = f(&mut guard).map_err(err);
-            // The closure has committed (or rolled back): the worker may look now. A wake after
-            // a rollback finds nothing, which is harmless.
-            if sqlite_events::take_queued() {
-                wake.notify_one();
-            }
-            result
-        })
-        .await
-        .map_err(err)?
+        self.writer.alone(move |c| f(c).map_err(err)).await
+    }
+
+    /// Runs `f` in the writer's next group commit (see `sqlite_conn`): no transaction of its
+    /// own; an `Err` undoes what it wrote; the result comes back after the commit.
+    pub(super) async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.writer.grouped(f).await
+    }
+
+    /// Runs `f` on a read connection; it sees every write already answered.
+    pub(super) async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.readers.read(f).await
     }
 }
 
@@ -139,60 +219,84 @@ impl Storage for SqliteStorage {
     }
 
     async fn create_user(&self, user: &UserRecord) -> Result<(), StorageError> {
-        let user = user.clone();
-        self.with(move |c| {
-            c.execute(
+        let stored = user.clone();
+        self.write(move |c| {
+            c.prepare_cached(
                 "INSERT INTO users (id, created_ms, tokens_revoked_ms) VALUES (?1, ?2, ?3)",
-                params![user.id, user.created_ms, user.tokens_revoked_ms],
-            )?;
-            Ok(())
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    stored.id,
+                    stored.created_ms,
+                    stored.tokens_revoked_ms
+                ])
+            })
+            .map_err(err)?;
+            Ok::<_, StorageError>(())
         })
-        .await
+        .await?;
+        self.users.put(user.clone(), None)
     }
 
     async fn user(&self, id: &str) -> Result<Option<UserRecord>, StorageError> {
-        let id = id.to_owned();
-        self.with(move |c| {
-            c.query_row(
-                "SELECT id, created_ms, tokens_revoked_ms FROM users WHERE id = ?1",
-                params![id],
-                |r| {
-                    Ok(UserRecord {
-                        id: r.get(0)?,
-                        created_ms: r.get(1)?,
-                        tokens_revoked_ms: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-        })
-        .await
+        let (cached, epoch) = self.users.get(id)?;
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let key = id.to_owned();
+        let found = self
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT id, created_ms, tokens_revoked_ms FROM users WHERE id = ?1",
+                )
+                .and_then(|mut s| s.query_row(params![key], user_from_row).optional())
+                .map_err(err)
+            })
+            .await?;
+        // Only users that exist are kept: ids asked about need not be.
+        if let Some(user) = &found {
+            self.users.put(user.clone(), Some(epoch))?;
+        }
+        Ok(found)
     }
 
     async fn revoke_tokens(&self, id: &str, now_ms: i64) -> Result<bool, StorageError> {
         let id = id.to_owned();
-        self.with(move |c| {
-            // A token issued after an earlier revocation may carry a time later than now
-            // (see UserRecord::next_issue_ms); stepping past the old mark revokes it too.
-            let n = c.execute(
-                "UPDATE users SET tokens_revoked_ms = CASE \
-                   WHEN tokens_revoked_ms IS NOT NULL AND tokens_revoked_ms >= ?1 THEN tokens_revoked_ms + 1 \
-                   ELSE ?1 END \
-                 WHERE id = ?2",
-                params![now_ms, id],
-            )?;
-            Ok(n > 0)
-        })
-        .await
+        let revoked = self
+            .write(move |c| {
+                // A token issued after an earlier revocation may carry a time later than now
+                // (see UserRecord::next_issue_ms); stepping past the old mark revokes it too.
+                c.prepare_cached(
+                    "UPDATE users SET tokens_revoked_ms = CASE \
+                       WHEN tokens_revoked_ms IS NOT NULL AND tokens_revoked_ms >= ?1 THEN tokens_revoked_ms + 1 \
+                       ELSE ?1 END \
+                     WHERE id = ?2 \
+                     RETURNING id, created_ms, tokens_revoked_ms",
+                )
+                .and_then(|mut s| s.query_row(params![now_ms, id], user_from_row).optional())
+                .map_err(err)
+            })
+            .await?;
+        match revoked {
+            Some(user) => {
+                self.users.put(user, None)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     async fn delete_user(&self, id: &str) -> Result<bool, StorageError> {
-        let id = id.to_owned();
-        self.with(move |c| {
-            let n = c.execute("DELETE FROM users WHERE id = ?1", params![id])?;
-            Ok(n > 0)
-        })
-        .await
+        let key = id.to_owned();
+        let deleted = self
+            .write(move |c| {
+                c.prepare_cached("DELETE FROM users WHERE id = ?1")
+                    .and_then(|mut s| s.execute(params![key]))
+                    .map_err(err)
+            })
+            .await?;
+        self.users.forget(id)?;
+        Ok(deleted > 0)
     }
 }
 

@@ -1,18 +1,19 @@
-//! [`ChatStore`] on SQLite. Each operation is one transaction on the shared connection; the SQL
-//! is portable (keyset paging, `LIMIT … OFFSET …`, no SQLite-only syntax).
+//! [`ChatStore`] on SQLite. Each change is one savepoint in the writer's group commit (atomic,
+//! answered after the commit), each read one read transaction on a read connection; the SQL is
+//! portable (keyset paging, `LIMIT … OFFSET …`, no SQLite-only syntax).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::chat::{
     Changed, ChatRefusal, ChatResult, ChatStore, ChatStoreError, CreateThreadOutcome, Events,
     MessageEdit, MessageRecord, NewMessage, NewThread, ParticipantRecord, ReadReceiptRecord,
     ThreadCursor, ThreadRecord, kind,
 };
+use super::sqlite_conn::{exec, row};
 use super::{SqliteStorage, StorageError, outbox};
 
 /// Chat tables (portable SQL). Deleting a thread cascades to everything in it; deleting a user
@@ -81,12 +82,20 @@ impl From<rusqlite::Error> for ChatStoreError {
     }
 }
 
-const THREAD_COLUMNS: &str =
-    "t.id, t.topic, t.created_by, t.created_ms, t.version_ms, t.last_message_ms";
+macro_rules! thread_columns {
+    () => {
+        "t.id, t.topic, t.created_by, t.created_ms, t.version_ms, t.last_message_ms"
+    };
+}
+const THREAD_COLUMNS: &str = thread_columns!();
 
-const MESSAGE_COLUMNS: &str = "thread_id, id, sequence_id, kind, version_ms, body, topic, \
-     participants, initiator, sender_id, sender_display_name, metadata, created_ms, edited_ms, \
-     deleted_ms";
+macro_rules! message_columns {
+    () => {
+        "thread_id, id, sequence_id, kind, version_ms, body, topic, participants, initiator, \
+         sender_id, sender_display_name, metadata, created_ms, edited_ms, deleted_ms"
+    };
+}
+const MESSAGE_COLUMNS: &str = message_columns!();
 
 /// Activity time of a thread: its last message, or its creation.
 const ACTIVITY: &str = "COALESCE(t.last_message_ms, t.created_ms)";
@@ -139,9 +148,14 @@ fn to_json<T: serde::Serialize>(value: &T) -> ChatResult<String> {
     serde_json::to_string(value).map_err(|e| StorageError(e.to_string()).into())
 }
 
-fn load_thread(tx: &Transaction<'_>, thread_id: &str) -> rusqlite::Result<Option<ThreadRecord>> {
-    tx.query_row(
-        &format!("SELECT {THREAD_COLUMNS} FROM chat_threads t WHERE t.id = ?1"),
+fn load_thread(tx: &Connection, thread_id: &str) -> rusqlite::Result<Option<ThreadRecord>> {
+    row(
+        tx,
+        concat!(
+            "SELECT ",
+            thread_columns!(),
+            " FROM chat_threads t WHERE t.id = ?1"
+        ),
         params![thread_id],
         thread_from_row,
     )
@@ -149,22 +163,22 @@ fn load_thread(tx: &Transaction<'_>, thread_id: &str) -> rusqlite::Result<Option
 }
 
 /// The thread, if it exists and `caller` is one of its participants.
-fn guard(tx: &Transaction<'_>, thread_id: &str, caller: &str) -> ChatResult<ThreadRecord> {
+fn guard(tx: &Connection, thread_id: &str, caller: &str) -> ChatResult<ThreadRecord> {
     let thread = load_thread(tx, thread_id)?.ok_or(ChatRefusal::ThreadNotFound)?;
-    let member: Option<i64> = tx
-        .query_row(
-            "SELECT 1 FROM chat_participants WHERE thread_id = ?1 AND user_id = ?2",
-            params![thread_id, caller],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let member: Option<i64> = row(
+        tx,
+        "SELECT 1 FROM chat_participants WHERE thread_id = ?1 AND user_id = ?2",
+        params![thread_id, caller],
+        |r| r.get(0),
+    )
+    .optional()?;
     match member {
         Some(_) => Ok(thread),
         None => Err(ChatRefusal::NotParticipant.into()),
     }
 }
 
-fn member_ids(tx: &Transaction<'_>, thread_id: &str) -> rusqlite::Result<Vec<String>> {
+fn member_ids(tx: &Connection, thread_id: &str) -> rusqlite::Result<Vec<String>> {
     let mut stmt = tx.prepare_cached(
         "SELECT user_id FROM chat_participants WHERE thread_id = ?1 ORDER BY join_order",
     )?;
@@ -172,13 +186,14 @@ fn member_ids(tx: &Transaction<'_>, thread_id: &str) -> rusqlite::Result<Vec<Str
     rows.collect()
 }
 
-fn load_message(
-    tx: &Transaction<'_>,
-    thread_id: &str,
-    message_id: i64,
-) -> ChatResult<MessageRecord> {
-    tx.query_row(
-        &format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE thread_id = ?1 AND id = ?2"),
+fn load_message(tx: &Connection, thread_id: &str, message_id: i64) -> ChatResult<MessageRecord> {
+    row(
+        tx,
+        concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM chat_messages WHERE thread_id = ?1 AND id = ?2"
+        ),
         params![thread_id, message_id],
         message_from_row,
     )
@@ -189,12 +204,13 @@ fn load_message(
 /// Takes the next sequence id and a unique message id (the time in ms, moved past the last
 /// one when two messages share a millisecond).
 fn allocate_message(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     thread_id: &str,
     now_ms: i64,
     user_message: bool,
 ) -> rusqlite::Result<(i64, i64)> {
-    let (last_sequence, last_id): (i64, i64) = tx.query_row(
+    let (last_sequence, last_id): (i64, i64) = row(
+        tx,
         "SELECT last_sequence, last_message_id FROM chat_threads WHERE id = ?1",
         params![thread_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -202,13 +218,15 @@ fn allocate_message(
     let sequence = last_sequence + 1;
     let id = now_ms.max(last_id + 1);
     if user_message {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE chat_threads SET last_sequence = ?1, last_message_id = ?2, last_message_ms = ?3 \
              WHERE id = ?4",
             params![sequence, id, now_ms, thread_id],
         )?;
     } else {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE chat_threads SET last_sequence = ?1, last_message_id = ?2, version_ms = ?3 \
              WHERE id = ?4",
             params![sequence, id, now_ms, thread_id],
@@ -217,7 +235,7 @@ fn allocate_message(
     Ok((id, sequence))
 }
 
-fn insert_message(tx: &Transaction<'_>, m: &MessageRecord) -> ChatResult<()> {
+fn insert_message(tx: &Connection, m: &MessageRecord) -> ChatResult<()> {
     let participants = if m.participants.is_empty() {
         None
     } else {
@@ -228,10 +246,12 @@ fn insert_message(tx: &Transaction<'_>, m: &MessageRecord) -> ChatResult<()> {
     } else {
         Some(to_json(&m.metadata)?)
     };
-    tx.execute(
-        &format!(
-            "INSERT INTO chat_messages ({MESSAGE_COLUMNS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    exec(
+        tx,
+        concat!(
+            "INSERT INTO chat_messages (",
+            message_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
         ),
         params![
             m.thread_id,
@@ -256,7 +276,7 @@ fn insert_message(tx: &Transaction<'_>, m: &MessageRecord) -> ChatResult<()> {
 
 /// Writes a system message (`topicUpdated`, `participantAdded`, `participantRemoved`).
 fn system_message(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     thread_id: &str,
     kind: &str,
     topic: Option<String>,
@@ -287,13 +307,14 @@ fn system_message(
 }
 
 fn insert_participant(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     thread_id: &str,
     p: &ParticipantRecord,
     now_ms: i64,
 ) -> rusqlite::Result<()> {
     // Join order is kept explicitly: several participants often join in one millisecond.
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO chat_participants \
          (thread_id, user_id, display_name, share_history_ms, added_ms, join_order) \
          SELECT ?1, ?2, ?3, ?4, ?5, COALESCE(MAX(join_order), 0) + 1 \
@@ -311,14 +332,14 @@ fn insert_participant(
 
 /// Reloads the thread, computes the audience, writes the events and commits.
 fn finish<T>(
-    tx: Transaction<'_>,
+    tx: &Connection,
     thread_id: &str,
     value: T,
     extra_audience: Option<&str>,
     events: Events<T>,
 ) -> ChatResult<Changed<T>> {
-    let thread = load_thread(&tx, thread_id)?.ok_or(ChatRefusal::ThreadNotFound)?;
-    let mut audience = member_ids(&tx, thread_id)?;
+    let thread = load_thread(tx, thread_id)?.ok_or(ChatRefusal::ThreadNotFound)?;
+    let mut audience = member_ids(tx, thread_id)?;
     if let Some(extra) = extra_audience {
         audience.push(extra.to_owned());
     }
@@ -327,28 +348,8 @@ fn finish<T>(
         thread,
         audience,
     };
-    outbox::insert(&tx, &events(&changed))?;
-    tx.commit()?;
+    outbox::insert(tx, &events(&changed))?;
     Ok(changed)
-}
-
-impl SqliteStorage {
-    /// Runs a chat operation with the connection on a blocking thread.
-    async fn chat<T, F>(&self, f: F) -> ChatResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> ChatResult<T> + Send + 'static,
-    {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| StorageError("connection lock poisoned".into()))?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StorageError(e.to_string()))?
-    }
 }
 
 #[async_trait]
@@ -358,11 +359,10 @@ impl ChatStore for SqliteStorage {
         new: NewThread,
         events: Events<Vec<ParticipantRecord>>,
     ) -> ChatResult<CreateThreadOutcome> {
-        self.chat(move |c| {
-            let tx = c.transaction()?;
+        self.write(move |c: &Connection| {
+            let tx = c;
             if let Some((request_id, hash)) = &new.repeatability {
-                let seen: Option<(String, String)> = tx
-                    .query_row(
+                let seen: Option<(String, String)> = row(tx,
                         "SELECT request_hash, response FROM chat_thread_requests \
                          WHERE creator = ?1 AND request_id = ?2",
                         params![new.creator, request_id],
@@ -376,7 +376,7 @@ impl ChatStore for SqliteStorage {
                     return Ok(CreateThreadOutcome::Replayed(response));
                 }
             }
-            tx.execute(
+            exec(tx,
                 "INSERT INTO chat_threads \
                  (id, topic, created_by, created_ms, version_ms, last_message_ms, last_sequence, last_message_id) \
                  VALUES (?1, ?2, ?3, ?4, ?4, NULL, 0, 0)",
@@ -400,10 +400,10 @@ impl ChatStore for SqliteStorage {
                 }
             }
             for p in &participants {
-                insert_participant(&tx, &new.id, p, new.now_ms)?;
+                insert_participant(tx, &new.id, p, new.now_ms)?;
             }
             system_message(
-                &tx,
+                tx,
                 &new.id,
                 kind::TOPIC_UPDATED,
                 Some(new.topic.clone()),
@@ -412,7 +412,7 @@ impl ChatStore for SqliteStorage {
                 new.now_ms,
             )?;
             system_message(
-                &tx,
+                tx,
                 &new.id,
                 kind::PARTICIPANT_ADDED,
                 None,
@@ -421,7 +421,7 @@ impl ChatStore for SqliteStorage {
                 new.now_ms,
             )?;
             if let Some((request_id, hash)) = &new.repeatability {
-                tx.execute(
+                exec(tx,
                     "INSERT INTO chat_thread_requests (creator, request_id, request_hash, response, created_ms) \
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![new.creator, request_id, hash, new.response, new.now_ms],
@@ -435,8 +435,8 @@ impl ChatStore for SqliteStorage {
 
     async fn thread_for(&self, thread_id: &str, caller: &str) -> ChatResult<ThreadRecord> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c: &Connection| {
+            let tx = c.unchecked_transaction()?;
             guard(&tx, &thread_id, &caller)
         })
         .await
@@ -450,7 +450,7 @@ impl ChatStore for SqliteStorage {
         limit: u32,
     ) -> ChatResult<Vec<ThreadRecord>> {
         let caller = caller.to_owned();
-        self.chat(move |c| {
+        self.read(move |c: &Connection| {
             let mut sql = format!(
                 "SELECT {THREAD_COLUMNS} FROM chat_threads t \
                  JOIN chat_participants p ON p.thread_id = t.id AND p.user_id = ?1"
@@ -479,7 +479,7 @@ impl ChatStore for SqliteStorage {
                 " ORDER BY {ACTIVITY} DESC, t.id DESC LIMIT ?{}",
                 args.len()
             ));
-            let mut stmt = c.prepare(&sql)?;
+            let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map(params_from_iter(args), thread_from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
@@ -496,15 +496,16 @@ impl ChatStore for SqliteStorage {
     ) -> ChatResult<Changed<MessageRecord>> {
         let (thread_id, caller, topic) =
             (thread_id.to_owned(), caller.to_owned(), topic.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
-            guard(&tx, &thread_id, &caller)?;
-            tx.execute(
+        self.write(move |c: &Connection| {
+            let tx = c;
+            guard(tx, &thread_id, &caller)?;
+            exec(
+                tx,
                 "UPDATE chat_threads SET topic = ?1 WHERE id = ?2",
                 params![topic, thread_id],
             )?;
             let m = system_message(
-                &tx,
+                tx,
                 &thread_id,
                 kind::TOPIC_UPDATED,
                 Some(topic),
@@ -525,20 +526,23 @@ impl ChatStore for SqliteStorage {
         events: Events<()>,
     ) -> ChatResult<Changed<()>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
-            let mut thread = guard(&tx, &thread_id, &caller)?;
-            let audience = member_ids(&tx, &thread_id)?;
+        self.write(move |c: &Connection| {
+            let tx = c;
+            let mut thread = guard(tx, &thread_id, &caller)?;
+            let audience = member_ids(tx, &thread_id)?;
             thread.version_ms = now_ms;
             // Cascades to participants, messages and read receipts.
-            tx.execute("DELETE FROM chat_threads WHERE id = ?1", params![thread_id])?;
+            exec(
+                tx,
+                "DELETE FROM chat_threads WHERE id = ?1",
+                params![thread_id],
+            )?;
             let changed = Changed {
                 value: (),
                 thread,
                 audience,
             };
-            outbox::insert(&tx, &events(&changed))?;
-            tx.commit()?;
+            outbox::insert(tx, &events(&changed))?;
             Ok(changed)
         })
         .await
@@ -553,10 +557,40 @@ impl ChatStore for SqliteStorage {
         events: Events<MessageRecord>,
     ) -> ChatResult<Changed<MessageRecord>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
-            guard(&tx, &thread_id, &caller)?;
-            let (id, sequence_id) = allocate_message(&tx, &thread_id, now_ms, true)?;
+        self.write(move |c: &Connection| {
+            // One statement checks the membership and takes the next sequence and message ids;
+            // the thread is read back with a second (RETURNING would cost a temporary table
+            // per call in SQLite).
+            let allowed = exec(
+                c,
+                "UPDATE chat_threads SET last_sequence = last_sequence + 1, \
+                 last_message_id = CASE WHEN last_message_id < ?2 THEN ?2 \
+                 ELSE last_message_id + 1 END, last_message_ms = ?2 \
+                 WHERE id = ?1 AND EXISTS (SELECT 1 FROM chat_participants p \
+                 WHERE p.thread_id = ?1 AND p.user_id = ?3)",
+                params![thread_id, now_ms, caller],
+            )?;
+            if allowed == 0 {
+                // Not allowed: say why, as the other operations do.
+                guard(c, &thread_id, &caller)?;
+                return Err(ChatRefusal::NotParticipant.into());
+            }
+            let (thread, sequence_id, id) = row(
+                c,
+                concat!(
+                    "SELECT ",
+                    thread_columns!(),
+                    ", t.last_sequence, t.last_message_id FROM chat_threads t WHERE t.id = ?1"
+                ),
+                params![thread_id],
+                |r| {
+                    Ok((
+                        thread_from_row(r)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, i64>(7)?,
+                    ))
+                },
+            )?;
             let m = MessageRecord {
                 thread_id: thread_id.clone(),
                 id,
@@ -574,8 +608,14 @@ impl ChatStore for SqliteStorage {
                 edited_ms: None,
                 deleted_ms: None,
             };
-            insert_message(&tx, &m)?;
-            finish(tx, &thread_id, m, None, events)
+            insert_message(c, &m)?;
+            let changed = Changed {
+                audience: member_ids(c, &thread_id)?,
+                value: m,
+                thread,
+            };
+            outbox::insert(c, &events(&changed))?;
+            Ok(changed)
         })
         .await
     }
@@ -589,8 +629,8 @@ impl ChatStore for SqliteStorage {
         limit: u32,
     ) -> ChatResult<Vec<MessageRecord>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c: &Connection| {
+            let tx = c.unchecked_transaction()?;
             guard(&tx, &thread_id, &caller)?;
             let mut sql =
                 format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE thread_id = ?1");
@@ -607,7 +647,7 @@ impl ChatStore for SqliteStorage {
             args.push(SqlValue::Integer(i64::from(limit)));
             sql.push_str(&format!(" ORDER BY sequence_id DESC LIMIT ?{}", args.len()));
             let messages = {
-                let mut stmt = tx.prepare(&sql)?;
+                let mut stmt = tx.prepare_cached(&sql)?;
                 let rows = stmt.query_map(params_from_iter(args), message_from_row)?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()?
             };
@@ -623,8 +663,8 @@ impl ChatStore for SqliteStorage {
         message_id: i64,
     ) -> ChatResult<MessageRecord> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c: &Connection| {
+            let tx = c.unchecked_transaction()?;
             guard(&tx, &thread_id, &caller)?;
             load_message(&tx, &thread_id, message_id)
         })
@@ -641,10 +681,10 @@ impl ChatStore for SqliteStorage {
         events: Events<MessageRecord>,
     ) -> ChatResult<Changed<MessageRecord>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
-            guard(&tx, &thread_id, &caller)?;
-            let mut m = load_message(&tx, &thread_id, message_id)?;
+        self.write(move |c: &Connection| {
+            let tx = c;
+            guard(tx, &thread_id, &caller)?;
+            let mut m = load_message(tx, &thread_id, message_id)?;
             if m.deleted_ms.is_some() {
                 return Err(ChatRefusal::MessageNotFound.into());
             }
@@ -667,7 +707,7 @@ impl ChatStore for SqliteStorage {
             } else {
                 Some(to_json(&m.metadata)?)
             };
-            tx.execute(
+            exec(tx,
                 "UPDATE chat_messages SET body = ?1, metadata = ?2, edited_ms = ?3, version_ms = ?3 \
                  WHERE thread_id = ?4 AND id = ?5",
                 params![m.body, metadata, now_ms, thread_id, message_id],
@@ -686,10 +726,10 @@ impl ChatStore for SqliteStorage {
         events: Events<MessageRecord>,
     ) -> ChatResult<Option<Changed<MessageRecord>>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
-            guard(&tx, &thread_id, &caller)?;
-            let mut m = load_message(&tx, &thread_id, message_id)?;
+        self.write(move |c: &Connection| {
+            let tx = c;
+            guard(tx, &thread_id, &caller)?;
+            let mut m = load_message(tx, &thread_id, message_id)?;
             if m.sender_id.as_deref() != Some(caller.as_str()) {
                 return Err(ChatRefusal::NotSender.into());
             }
@@ -697,7 +737,7 @@ impl ChatStore for SqliteStorage {
                 return Ok(None);
             }
             // The content goes; the message stays as a tombstone so clients can sync.
-            tx.execute(
+            exec(tx,
                 "UPDATE chat_messages SET body = NULL, metadata = NULL, deleted_ms = ?1, version_ms = ?1 \
                  WHERE thread_id = ?2 AND id = ?3",
                 params![now_ms, thread_id, message_id],
@@ -719,11 +759,11 @@ impl ChatStore for SqliteStorage {
         limit: u32,
     ) -> ChatResult<Vec<ParticipantRecord>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c: &Connection| {
+            let tx = c.unchecked_transaction()?;
             guard(&tx, &thread_id, &caller)?;
             let participants = {
-                let mut stmt = tx.prepare(
+                let mut stmt = tx.prepare_cached(
                     "SELECT user_id, display_name, share_history_ms FROM chat_participants \
                      WHERE thread_id = ?1 ORDER BY join_order LIMIT ?2 OFFSET ?3",
                 )?;
@@ -750,23 +790,23 @@ impl ChatStore for SqliteStorage {
         events: Events<MessageRecord>,
     ) -> ChatResult<Option<Changed<MessageRecord>>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
-            guard(&tx, &thread_id, &caller)?;
-            let present = member_ids(&tx, &thread_id)?;
+        self.write(move |c: &Connection| {
+            let tx = c;
+            guard(tx, &thread_id, &caller)?;
+            let present = member_ids(tx, &thread_id)?;
             let mut added: Vec<ParticipantRecord> = Vec::new();
             for p in participants {
                 if present.contains(&p.user_id) || added.iter().any(|q| q.user_id == p.user_id) {
                     continue;
                 }
-                insert_participant(&tx, &thread_id, &p, now_ms)?;
+                insert_participant(tx, &thread_id, &p, now_ms)?;
                 added.push(p);
             }
             if added.is_empty() {
                 return Ok(None);
             }
             let m = system_message(
-                &tx,
+                tx,
                 &thread_id,
                 kind::PARTICIPANT_ADDED,
                 None,
@@ -789,36 +829,38 @@ impl ChatStore for SqliteStorage {
     ) -> ChatResult<Option<Changed<MessageRecord>>> {
         let (thread_id, caller, user_id) =
             (thread_id.to_owned(), caller.to_owned(), user_id.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
-            guard(&tx, &thread_id, &caller)?;
-            let removed: Option<ParticipantRecord> = tx
-                .query_row(
-                    "SELECT user_id, display_name, share_history_ms FROM chat_participants \
+        self.write(move |c: &Connection| {
+            let tx = c;
+            guard(tx, &thread_id, &caller)?;
+            let removed: Option<ParticipantRecord> = row(
+                tx,
+                "SELECT user_id, display_name, share_history_ms FROM chat_participants \
                      WHERE thread_id = ?1 AND user_id = ?2",
-                    params![thread_id, user_id],
-                    |r| {
-                        Ok(ParticipantRecord {
-                            user_id: r.get(0)?,
-                            display_name: r.get(1)?,
-                            share_history_ms: r.get(2)?,
-                        })
-                    },
-                )
-                .optional()?;
+                params![thread_id, user_id],
+                |r| {
+                    Ok(ParticipantRecord {
+                        user_id: r.get(0)?,
+                        display_name: r.get(1)?,
+                        share_history_ms: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?;
             let Some(removed) = removed else {
                 return Ok(None);
             };
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM chat_participants WHERE thread_id = ?1 AND user_id = ?2",
                 params![thread_id, user_id],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM chat_read_receipts WHERE thread_id = ?1 AND user_id = ?2",
                 params![thread_id, user_id],
             )?;
             let m = system_message(
-                &tx,
+                tx,
                 &thread_id,
                 kind::PARTICIPANT_REMOVED,
                 None,
@@ -841,12 +883,11 @@ impl ChatStore for SqliteStorage {
         events: Events<ReadReceiptRecord>,
     ) -> ChatResult<Changed<ReadReceiptRecord>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
-            guard(&tx, &thread_id, &caller)?;
-            let m = load_message(&tx, &thread_id, message_id)?;
-            let stored: Option<i64> = tx
-                .query_row(
+        self.write(move |c: &Connection| {
+            let tx = c;
+            guard(tx, &thread_id, &caller)?;
+            let m = load_message(tx, &thread_id, message_id)?;
+            let stored: Option<i64> = row(tx,
                     "SELECT sequence_id FROM chat_read_receipts WHERE thread_id = ?1 AND user_id = ?2",
                     params![thread_id, caller],
                     |r| r.get(0),
@@ -854,14 +895,14 @@ impl ChatStore for SqliteStorage {
                 .optional()?;
             match stored {
                 None => {
-                    tx.execute(
+                    exec(tx,
                         "INSERT INTO chat_read_receipts (thread_id, user_id, message_id, sequence_id, read_ms) \
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![thread_id, caller, message_id, m.sequence_id, now_ms],
                     )?;
                 }
                 Some(seq) if seq <= m.sequence_id => {
-                    tx.execute(
+                    exec(tx,
                         "UPDATE chat_read_receipts SET message_id = ?1, sequence_id = ?2, read_ms = ?3 \
                          WHERE thread_id = ?4 AND user_id = ?5",
                         params![message_id, m.sequence_id, now_ms, thread_id, caller],
@@ -887,11 +928,11 @@ impl ChatStore for SqliteStorage {
         limit: u32,
     ) -> ChatResult<Vec<ReadReceiptRecord>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c: &Connection| {
+            let tx = c.unchecked_transaction()?;
             guard(&tx, &thread_id, &caller)?;
             let receipts = {
-                let mut stmt = tx.prepare(
+                let mut stmt = tx.prepare_cached(
                     "SELECT user_id, message_id, read_ms FROM chat_read_receipts \
                      WHERE thread_id = ?1 ORDER BY read_ms DESC, user_id LIMIT ?2 OFFSET ?3",
                 )?;
@@ -911,8 +952,8 @@ impl ChatStore for SqliteStorage {
 
     async fn audience(&self, thread_id: &str, caller: &str) -> ChatResult<Changed<()>> {
         let (thread_id, caller) = (thread_id.to_owned(), caller.to_owned());
-        self.chat(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c: &Connection| {
+            let tx = c.unchecked_transaction()?;
             let thread = guard(&tx, &thread_id, &caller)?;
             let audience = member_ids(&tx, &thread_id)?;
             Ok(Changed {

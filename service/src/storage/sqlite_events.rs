@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 use tokio::sync::Notify;
 
 use super::events::{
@@ -75,7 +75,7 @@ pub(super) fn take_queued() -> bool {
 
 /// Queues `events` for every active subscription whose filter passes them, inside the
 /// transaction that writes them to the outbox.
-pub(super) fn enqueue(tx: &Transaction<'_>, events: &[OutboxEvent]) -> rusqlite::Result<()> {
+pub(super) fn enqueue(tx: &rusqlite::Connection, events: &[OutboxEvent]) -> rusqlite::Result<()> {
     let subs: Vec<(String, String, i64)> = tx
         .prepare_cached(
             "SELECT name, included_event_types, next_seq FROM event_subscriptions WHERE state = ?1",

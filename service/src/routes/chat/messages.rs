@@ -91,10 +91,9 @@ async fn send_message(
             Box::new(move |c| events::message_received(c, &tx_id)),
         )
         .await?;
-    state.chat_hub.publish(
-        &changed.audience,
-        realtime::message_received(&changed.value),
-    );
+    state.chat_hub.publish_with(&changed.audience, || {
+        realtime::message_received(&changed.value)
+    });
     Ok(json(
         StatusCode::CREATED,
         &SendMessageResult {
