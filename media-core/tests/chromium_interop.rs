@@ -243,6 +243,9 @@ async fn interop(chromium_offers_first: bool, relay: Option<Relay<'_>>) {
     })
     .await
     .expect("audio thread");
+    // The snapshot now, while the page still listens (500 ms longer than MediaCore talks):
+    // once the page has reported it closes its connection, and the call would be closed.
+    let stats = call.stats().await.expect("stats");
 
     let (mut pcm, mut report) = (None, None);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -257,7 +260,6 @@ async fn interop(chromium_offers_first: bool, relay: Option<Relay<'_>>) {
     let report: serde_json::Value =
         serde_json::from_str(&report.unwrap_or_default()).expect("report JSON");
     assert!(report.get("error").is_none(), "page error: {report}");
-    let stats = call.stats().await.expect("stats");
     call.hang_up().await.expect("hang up");
     println!(
         "{tag}: MediaCore: received {} lost {} unauthenticated {} malformed {} rejected {} \
