@@ -83,8 +83,18 @@ command -v valgrind >/dev/null || { echo "valgrind is missing: run scripts/boots
 # --undef-value-errors=no: ring's AES-GCM assembly (DTLS, SRTP) writes bytes memcheck cannot
 # track and compares tags in constant time, which it reports as uninitialised (false
 # positives); invalid accesses and leaks are still checked (and ASan above checks memory too).
-run_call call-c-valgrind call C valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
-  --undef-value-errors=no --error-exitcode=9 $out/call-c-shared
+valgrind_call() {
+  run_call call-c-valgrind call C valgrind --quiet --leak-check=full \
+    --errors-for-leak-kinds=definite --undef-value-errors=no --error-exitcode=9 $out/call-c-shared
+}
+# Under memcheck's 20-50x slowdown the ICE checks of a loaded CI host can all time out (seen
+# once: "ICE failed: no candidate pair answers"); that is timing, not a leak, so that failure
+# alone gets one more run. Any other failure, or a second one, fails the check.
+if ! (valgrind_call); then
+  grep -q 'ICE failed' "$out/call-c-valgrind.log" || exit 1
+  echo "note call-c-valgrind: ICE timed out under valgrind; running it once more" >&2
+  valgrind_call
+fi
 
 # The platform example: relay, SMS and a service error besides identity and chat.
 gcc $CFLAGS $SAN examples/c/platform.c $lib/libmediacore.a $static_libs -o $out/platform-c-asan
