@@ -3,7 +3,7 @@
 //! poller.
 
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::{Scheme, json, parse_json, require_api_version};
+use super::{Scheme, caller_base_url, json, parse_json, require_api_version};
 use crate::auth::Caller;
 use crate::clock;
 use crate::email::wire::{OperationStatus, SendRequest};
@@ -161,15 +161,9 @@ async fn send(
         }
     };
 
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()))
-        .ok_or_else(|| ApiError::bad_request("The Host header is required."))?;
-    let scheme = scheme.map_or(Scheme::Https, |Extension(s)| s);
     let location = format!(
-        "{}://{host}/emails/operations/{}?api-version={}",
-        scheme.as_str(),
+        "{}/emails/operations/{}?api-version={}",
+        caller_base_url(&headers, &uri, scheme)?,
         op.id,
         api_version(&uri)
     );

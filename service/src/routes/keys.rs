@@ -6,7 +6,7 @@
 //! restart; the other key keeps working throughout, so applications rotate without downtime.
 
 use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Router};
@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::{Scheme, json, parse_json, require_api_version};
+use super::{Scheme, caller_base_url, json, parse_json, require_api_version};
 use crate::auth::Caller;
 use crate::auth::keys::{AccessKey, AccessKeys, KeyType};
 use crate::error::ApiError;
@@ -61,21 +61,6 @@ fn keys_body(keys: &AccessKeys, endpoint: &str) -> KeysBody {
     }
 }
 
-/// The endpoint the caller reached, for the connection strings.
-fn endpoint(
-    headers: &HeaderMap,
-    uri: &axum::http::Uri,
-    scheme: Option<Extension<Scheme>>,
-) -> Result<String, ApiError> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()))
-        .ok_or_else(|| ApiError::bad_request("The Host header is required."))?;
-    let scheme = scheme.map_or(Scheme::Https, |Extension(s)| s);
-    Ok(format!("{}://{host}/", scheme.as_str()))
-}
-
 async fn list_keys(
     State(state): State<SharedState>,
     Extension(caller): Extension<Caller>,
@@ -85,7 +70,7 @@ async fn list_keys(
 ) -> Result<Response, ApiError> {
     caller.require_access_key()?;
     require_api_version(&uri, API_VERSIONS)?;
-    let endpoint = endpoint(&headers, &uri, scheme)?;
+    let endpoint = format!("{}/", caller_base_url(&headers, &uri, scheme)?);
     Ok(json(
         StatusCode::OK,
         &keys_body(&state.keys.current(), &endpoint),
@@ -126,7 +111,7 @@ async fn regenerate_key(
         )
         .with_target("keyType"));
     }
-    let endpoint = endpoint(&headers, &uri, scheme)?;
+    let endpoint = format!("{}/", caller_base_url(&headers, &uri, scheme)?);
 
     // One regeneration at a time, so the stored key and the one in force cannot cross.
     let _updating = state.keys.updating().await;

@@ -69,6 +69,22 @@ impl Scheme {
     }
 }
 
+/// `scheme://host` as the caller reached the service (the listener's scheme, the `Host`
+/// header), for URLs handed back to it.
+pub(crate) fn caller_base_url(
+    headers: &axum::http::HeaderMap,
+    uri: &Uri,
+    scheme: Option<axum::Extension<Scheme>>,
+) -> Result<String, ApiError> {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .ok_or_else(|| ApiError::bad_request("The Host header is required."))?;
+    let scheme = scheme.map_or(Scheme::Https, |axum::Extension(s)| s);
+    Ok(format!("{}://{host}", scheme.as_str()))
+}
+
 /// The body limit of a request to `path`: email sends carry attachments up to the message limit.
 pub(crate) fn body_limit(state: &crate::state::AppState, path: &str) -> usize {
     if path == email::SEND_PATH {
